@@ -1,0 +1,20 @@
+/**
+ * @switchyard/engine: the pure policy engine. Parse → validate → compile a policy, then `decide()`
+ * what to do with a request. No I/O, no clock, no randomness: time and randomness come in `Env`.
+ */
+export * from './errors.ts';
+export * from './model/facts.ts';
+export * from './model/env.ts';
+export * from './model/snapshot.ts';
+export * from './model/decision.ts';
+export * from './model/compiled-policy.ts';
+export * from './pipeline/policy.schema.ts';
+export type { Capability, ModelSpec, DeploymentSpec } from './catalog/models.schema.ts';
+export type { ProviderSpec } from './catalog/providers.schema.ts';
+export { providerTypes } from './catalog/providers.schema.ts';
+export type { TenantSpec } from './catalog/tenants.schema.ts';
+export type { ResilienceSettings } from './concerns/resilience/resilience.schema.ts';
+export type { EscalationTrigger } from './concerns/escalate/escalate.schema.ts';
+export type { RolloutSpec } from './concerns/rollout/rollout.schema.ts';
+export type { GateSpec } from './concerns/gate/gate.schema.ts';
+export { parseDuration } from './catalog/duration.schema.ts';

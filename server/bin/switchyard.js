@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The switchyard CLI. Runs the TypeScript sources directly through tsx, so a fresh `npm ci` is all
+// it needs.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

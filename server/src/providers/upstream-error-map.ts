@@ -1,0 +1,46 @@
+import { UpstreamError } from './provider.ts';
+
+/** Parses a Retry-After header (seconds or HTTP date) or `retry-after-ms` into milliseconds. */
+export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, nowMs: number): number | undefined {
+  const ms = headers['retry-after-ms'];
+  if (typeof ms === 'string' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = headers['retry-after'];
+  if (typeof value !== 'string') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/**
+ * Maps an upstream's error status to what the client sees. The client's own mistakes (400, 404 for
+ * an unknown upstream resource, 413, 422) pass through as invalid requests; the gateway's
+ * credentials being refused (401/403) is the gateway's fault, so the client sees 502; rate limits
+ * stay 429; overload and server errors become 502/503 and are retryable; upstream timeouts 504.
+ */
+export function upstreamErrorFromStatus(
+  provider: string,
+  status: number,
+  upstreamMessage: string,
+  retryAfterMs?: number,
+): UpstreamError {
+  const message = `${provider} returned ${status}: ${upstreamMessage}`;
+  if (status === 429) return new UpstreamError(message, 'status', 429, 'rate_limit_error', 'rate_limit_exceeded', status, retryAfterMs);
+  if (status === 401 || status === 403)
+    return new UpstreamError(message, 'status', 502, 'upstream_error', 'upstream_auth_failed', status);
+  if (status === 408 || status === 504) return new UpstreamError(message, 'status', 504, 'upstream_error', 'upstream_timeout', status, retryAfterMs);
+  if (status === 503 || status === 529)
+    return new UpstreamError(message, 'status', 503, 'upstream_error', 'upstream_overloaded', status, retryAfterMs);
+  if (status >= 500) return new UpstreamError(message, 'status', 502, 'upstream_error', 'upstream_server_error', status, retryAfterMs);
+  if (status === 404) return new UpstreamError(message, 'status', 404, 'invalid_request_error', 'upstream_not_found', status);
+  if (status === 413) return new UpstreamError(message, 'status', 413, 'invalid_request_error', 'request_too_large', status);
+  return new UpstreamError(message, 'status', 400, 'invalid_request_error', 'upstream_invalid_request', status);
+}
+
+/** Whether a failure may be retried on the same or another deployment (before any byte reached the client). */
+export function isRetryableUpstreamError(err: UpstreamError): boolean {
+  if (err.kind === 'aborted' || err.kind === 'protocol') return false;
+  if (err.kind === 'connect' || err.kind === 'timeout' || err.kind === 'body') return true;
+  const s = err.upstreamStatus ?? err.status;
+  return s === 429 || s === 408 || s >= 500;
+}
