@@ -17,7 +17,7 @@ export const simulatorProfileSchema = z.strictObject({
   jitter: z.number().min(0).max(1).default(0.1).describe('relative jitter on both latencies (0–1), seeded'),
   errorRate: z.number().min(0).max(1).default(0).describe('share of requests answered with an injected error'),
   errorStatus: z.number().int().min(400).max(599).default(503).describe('HTTP status of injected errors'),
-  tier: z.number().int().min(1).max(5).default(3).describe('capability tier 1 (weak) … 5 (strong) of simulated models'),
+  tier: z.number().int().min(1).max(5).optional().describe('capability tier 1 (weak) … 5 (strong); defaults to the model name: sim-small 1, sim-medium 3, sim-large 5'),
   seed: z.number().int().default(1).describe('seed for jitter, errors and generated text'),
 });
 

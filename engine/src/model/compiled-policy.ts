@@ -4,6 +4,8 @@ import type { RequestFacts } from './facts.ts';
 import type { Deployment } from './decision.ts';
 import type { TenantSpec } from '../catalog/tenants.schema.ts';
 import type { ModelSpec } from '../catalog/models.schema.ts';
+import type { ResilienceSettings } from '../concerns/resilience/resilience.schema.ts';
+import type { EscalationTrigger } from '../concerns/escalate/escalate.schema.ts';
 
 /** One source file of a policy. A policy may be split over several files in its folder. */
 export interface PolicyFile {
@@ -29,7 +31,7 @@ export interface CompiledRoute {
   condition: CompiledCondition;
   target?: string | undefined;
   experiment?: string | undefined;
-  escalation: readonly { to: string; on: readonly import('../concerns/escalate/escalate.schema.ts').EscalationTrigger[]; minLogprob: number }[];
+  escalation: readonly { to: string; on: readonly EscalationTrigger[]; minLogprob: number }[];
   maxEscalations: number;
   idempotent: boolean;
 }
@@ -67,6 +69,9 @@ export interface CompiledPolicy {
   models: ReadonlyMap<string, CompiledModel>;
   tenants: ReadonlyMap<string, CompiledTenant>;
   cacheRules: readonly { id: string; condition: CompiledCondition; spec: PolicySpec['cache'][number] }[];
+  experiments: ReadonlyMap<string, PolicySpec['experiments'][number]>;
+  /** Resilience settings per logical model (global merged with the model's override). */
+  resilience: ReadonlyMap<string, ResilienceSettings>;
   warnings: readonly Diagnostic[];
 }
 

@@ -84,6 +84,11 @@ export interface ChatCompletion {
     index: number;
     message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[]; refusal?: string | null };
     finish_reason: FinishReason | null;
+    /**
+     * The stop sequence that ended generation, when the upstream reports it (vLLM's `stop_reason`;
+     * Anthropic's `stop_sequence`). Lets the Anthropic endpoint answer `stop_reason: stop_sequence`.
+     */
+    stop_reason?: string | number | null;
     logprobs?: { content: TokenLogprob[] | null } | null;
   }[];
   usage?: Usage;
@@ -105,6 +110,11 @@ export interface ChatChunk {
       tool_calls?: { index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }[];
     };
     finish_reason: FinishReason | null;
+    /**
+     * The stop sequence that ended generation, when the upstream reports it (vLLM's `stop_reason`;
+     * Anthropic's `stop_sequence`). Lets the Anthropic endpoint answer `stop_reason: stop_sequence`.
+     */
+    stop_reason?: string | number | null;
     logprobs?: { content: TokenLogprob[] | null } | null;
   }[];
   usage?: Usage | null;

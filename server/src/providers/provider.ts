@@ -16,6 +16,12 @@ export interface ProviderCall {
   requestId: string;
   /** W3C trace context to propagate upstream. */
   traceparent?: string | undefined;
+  /**
+   * Ask the upstream to cache the stable prompt prefix (system prompt, tool definitions) where it
+   * needs explicit breakpoints (Anthropic's `cache_control`). Default false; upstreams that cache
+   * automatically ignore it.
+   */
+  promptCache?: boolean | undefined;
 }
 
 /** A streamed answer: chunks in OpenAI's shape, yielded as the upstream sends them. */
@@ -68,6 +74,8 @@ export class UpstreamError extends Error {
     readonly upstreamStatus?: number,
     /** From the upstream's Retry-After (or equivalent), in milliseconds. */
     readonly retryAfterMs?: number,
+    /** The request field the upstream blamed (OpenAI error `param`), for invalid requests. */
+    readonly param?: string,
   ) {
     super(message);
   }

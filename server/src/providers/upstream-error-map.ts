@@ -23,6 +23,8 @@ export function upstreamErrorFromStatus(
   status: number,
   upstreamMessage: string,
   retryAfterMs?: number,
+  /** The request field the upstream blamed, kept for the client's invalid-request errors. */
+  param?: string,
 ): UpstreamError {
   const message = `${provider} returned ${status}: ${upstreamMessage}`;
   if (status === 429) return new UpstreamError(message, 'status', 429, 'rate_limit_error', 'rate_limit_exceeded', status, retryAfterMs);
@@ -32,9 +34,9 @@ export function upstreamErrorFromStatus(
   if (status === 503 || status === 529)
     return new UpstreamError(message, 'status', 503, 'upstream_error', 'upstream_overloaded', status, retryAfterMs);
   if (status >= 500) return new UpstreamError(message, 'status', 502, 'upstream_error', 'upstream_server_error', status, retryAfterMs);
-  if (status === 404) return new UpstreamError(message, 'status', 404, 'invalid_request_error', 'upstream_not_found', status);
-  if (status === 413) return new UpstreamError(message, 'status', 413, 'invalid_request_error', 'request_too_large', status);
-  return new UpstreamError(message, 'status', 400, 'invalid_request_error', 'upstream_invalid_request', status);
+  if (status === 404) return new UpstreamError(message, 'status', 404, 'invalid_request_error', 'upstream_not_found', status, undefined, param);
+  if (status === 413) return new UpstreamError(message, 'status', 413, 'invalid_request_error', 'request_too_large', status, undefined, param);
+  return new UpstreamError(message, 'status', 400, 'invalid_request_error', 'upstream_invalid_request', status, undefined, param);
 }
 
 /** Whether a failure may be retried on the same or another deployment (before any byte reached the client). */
