@@ -1,5 +1,6 @@
 import type { Denial } from '@switchyard/engine';
 import type { FastifyReply } from 'fastify';
+import { anthropicErrorBody } from './providers/anthropic/translate-inbound.ts';
 import { UpstreamError } from './providers/provider.ts';
 
 /** One HTTP error the gateway can answer with. `message` is a template: `{name}` is filled in. */
@@ -109,22 +110,6 @@ export function openAiErrorBody(err: HttpError): { error: { message: string; typ
   return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
 }
 
-const anthropicTypes: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  413: 'request_too_large',
-  429: 'rate_limit_error',
-  503: 'overloaded_error',
-  529: 'overloaded_error',
-};
-
-/** The Anthropic error body: `{"type":"error","error":{"type","message"}}`, typed by status. */
-export function anthropicErrorBody(err: HttpError): { type: 'error'; error: { type: string; message: string } } {
-  return { type: 'error', error: { type: anthropicTypes[err.status] ?? 'api_error', message: err.message } };
-}
-
 /** Which shape a route answers errors in. */
 export type ErrorShape = 'openai' | 'anthropic';
 
@@ -134,7 +119,7 @@ export function sendHttpError(reply: FastifyReply, err: HttpError, shape: ErrorS
     reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
   }
   reply.code(err.status);
-  return reply.send(shape === 'anthropic' ? anthropicErrorBody(err) : openAiErrorBody(err));
+  return reply.send(shape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err));
 }
 
 interface ErrorWithCode {

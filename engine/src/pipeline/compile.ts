@@ -42,6 +42,10 @@ function deepFreeze<T>(value: T): T {
 export function compilePolicy(files: readonly PolicyFile[], options: CompileOptions = {}): CompileResult {
   const maxErrors = options.maxErrors ?? 100;
   const parsed = parsePolicyFiles(files);
+  // With a file unreadable, every schema error after it would be noise about content we cannot see.
+  if (parsed.errors.some((e) => e.code === 'SY_POLICY_YAML_SYNTAX' || e.code === 'SY_POLICY_NO_FILES')) {
+    return { ok: false, errors: parsed.errors.sort(byLocation).slice(0, maxErrors), warnings: [] };
+  }
   const validated = validatePolicy(parsed);
   const ctx = createCompileContext(validated, parsed.source, options.definedEnv);
 

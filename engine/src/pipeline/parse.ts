@@ -51,6 +51,18 @@ function convert(node: Node | null, doc: Document, file: string, lc: LineCounter
   return { value: isScalar(node) ? node.toJSON() : null, src: { loc, valueLoc } };
 }
 
+/** One YAML file parsed to a plain value with a source map; syntax errors reported with locations. */
+export function parseYamlFile(file: PolicyFile): { value: unknown; source: SourceNode; errors: Diagnostic[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(file.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
+  const errors = doc.errors.map((e) => {
+    const firstLine = e.message.split('\n')[0] ?? e.message;
+    return diag(e.code === 'DUPLICATE_KEY' ? 'SY_POLICY_DUPLICATE_KEY' : 'SY_POLICY_YAML_SYNTAX', locAt(file.path, lc, e.pos[0]), `yaml: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`);
+  });
+  const { value, src } = convert(doc.contents as Node | null, doc, file.path, lc);
+  return { value, source: src, errors };
+}
+
 function diag(code: Diagnostic['code'], loc: SourceLocation, message: string): Diagnostic {
   return { code, severity: 'error', message, ...loc };
 }

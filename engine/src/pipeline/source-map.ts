@@ -23,5 +23,6 @@ export function locate(root: SourceNode, path: readonly PropertyKey[], preferVal
     if (!next) return node.loc;
     node = next;
   }
-  return preferValue && node.valueLoc ? node.valueLoc : node.loc;
+  // Scalars point at the value; collections at their key, where editors put the cursor.
+  return preferValue && node.valueLoc && !node.children ? node.valueLoc : node.loc;
 }

@@ -67,6 +67,7 @@ function issueToDiagnostics(issue: z.core.$ZodIssue, base: readonly PropertyKey[
       if (got === undefined) return [out('SY_POLICY_MISSING_FIELD', path, `\`${where}\` is required (expected ${issue.expected})`)];
       return [out('SY_POLICY_INVALID_VALUE', path, `expected \`${where}\` to be ${issue.expected}, got ${describe(got)}`)];
     case 'invalid_value':
+      if (got === undefined) return [out('SY_POLICY_MISSING_FIELD', path, `\`${where}\` is required (${issue.values.map((v) => `\`${String(v)}\``).join(' or ')})`)];
       return [
         out('SY_POLICY_INVALID_VALUE', path, `expected \`${where}\` to be one of ${issue.values.map((v) => `\`${String(v)}\``).join(', ')}, got ${describe(got)}`),
       ];

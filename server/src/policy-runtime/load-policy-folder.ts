@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { PolicyFile } from '@switchyard/engine';
+import { type CompileResult, compilePolicy, type PolicyFile } from '@switchyard/engine';
 
 /** Files in a policy folder that are not part of the policy itself. */
 function isPolicySource(name: string): boolean {
@@ -22,4 +22,14 @@ export async function loadPolicyFolder(path: string): Promise<PolicyFile[]> {
     files.push({ path: relative(process.cwd(), full) || full, text: await readFile(full, 'utf8') });
   }
   return files;
+}
+
+/**
+ * Loads and compiles the policy in a folder, with warnings for `${env:…}` references that are not
+ * set in this process's environment.
+ */
+export async function compilePolicyFolder(path: string): Promise<{ files: PolicyFile[]; result: CompileResult }> {
+  const files = await loadPolicyFolder(path);
+  const definedEnv = new Set(Object.keys(process.env).filter((k) => process.env[k] !== ''));
+  return { files, result: compilePolicy(files, { definedEnv }) };
 }

@@ -1,10 +1,17 @@
 import type { ProviderSpec } from '@switchyard/engine';
 import type { Agent } from 'undici';
-import type { ChatChunk, ChatCompletion, ChatRequest, EmbeddingsRequest, EmbeddingsResponse, Usage } from './chat-types.ts';
+import type {
+  ChatChunk,
+  ChatCompletion,
+  ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  Usage,
+} from './chat-types.ts';
 import { primeChatStream } from './primed-chat-stream.ts';
 import { type ChatStream, type ProviderAdapter, type ProviderCall, UpstreamError } from './provider.ts';
-import { type UpstreamResponse, sendUpstreamRequest } from './send-upstream-request.ts';
-import { type SseEvent, parseSse } from './sse-parser.ts';
+import { sendUpstreamRequest, type UpstreamResponse } from './send-upstream-request.ts';
+import { parseSse, type SseEvent } from './sse-parser.ts';
 import { createUpstreamAgent } from './upstream-agent.ts';
 import { parseRetryAfter, upstreamErrorFromStatus } from './upstream-error-map.ts';
 
@@ -56,8 +63,12 @@ export class OpenAiBaseAdapter implements ProviderAdapter {
     const body = this.upstreamChatBody(request, call);
     delete body.stream;
     delete body.stream_options;
-    const payload = await this.readJson(await this.send('/chat/completions', body, call, 'application/json'), call);
-    if (!isRecord(payload) || !Array.isArray(payload.choices)) throw protocolError(providerOf(call), 'a chat completion without `choices`');
+    const payload = await this.readJson(
+      await this.send('/chat/completions', body, call, 'application/json'),
+      call,
+    );
+    if (!isRecord(payload) || !Array.isArray(payload.choices))
+      throw protocolError(providerOf(call), 'a chat completion without `choices`');
     return payload as unknown as ChatCompletion;
   }
 
@@ -85,7 +96,8 @@ export class OpenAiBaseAdapter implements ProviderAdapter {
   async embed(request: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
     const body = { ...request, model: call.deployment.model };
     const payload = await this.readJson(await this.send('/embeddings', body, call, 'application/json'), call);
-    if (!isRecord(payload) || !Array.isArray(payload.data)) throw protocolError(providerOf(call), 'an embeddings response without `data`');
+    if (!isRecord(payload) || !Array.isArray(payload.data))
+      throw protocolError(providerOf(call), 'an embeddings response without `data`');
     return payload as unknown as EmbeddingsResponse;
   }
 
@@ -133,7 +145,12 @@ export class OpenAiBaseAdapter implements ProviderAdapter {
     return headers;
   }
 
-  private async send(path: string, body: unknown, call: ProviderCall, accept: string): Promise<UpstreamResponse> {
+  private async send(
+    path: string,
+    body: unknown,
+    call: ProviderCall,
+    accept: string,
+  ): Promise<UpstreamResponse> {
     const provider = providerOf(call);
     if (this.wire.requiresApiKey && !call.apiKey)
       throw new UpstreamError(
@@ -153,7 +170,13 @@ export class OpenAiBaseAdapter implements ProviderAdapter {
     const retryAfterMs = parseRetryAfter(response.headers, Date.now());
     const text = await response.text(64 * 1024);
     const detail = upstreamErrorDetailOf(safeJsonParse(text)) ?? { message: text.trim() || 'no error body' };
-    throw upstreamErrorFromStatus(provider, response.status, oneLine(redactSecrets(detail.message, call.apiKey)), retryAfterMs, detail.param);
+    throw upstreamErrorFromStatus(
+      provider,
+      response.status,
+      oneLine(redactSecrets(detail.message, call.apiKey)),
+      retryAfterMs,
+      detail.param,
+    );
   }
 
   /** Reads a whole 2xx JSON body; an error object in it fails with kind `body`. */
@@ -185,16 +208,20 @@ export class OpenAiChunkReader {
     for await (const event of events) {
       if (event.data === '[DONE]') return;
       const payload = safeJsonParse(event.data);
-      if (payload === undefined) throw protocolError(this.provider, `a stream event that is not json: \`${event.data.slice(0, 80)}\``);
-      const detail = upstreamErrorDetailOf(payload) ?? (event.event === 'error' ? looseErrorDetail(payload) : undefined);
+      if (payload === undefined)
+        throw protocolError(this.provider, `a stream event that is not json: \`${event.data.slice(0, 80)}\``);
+      const detail =
+        upstreamErrorDetailOf(payload) ?? (event.event === 'error' ? looseErrorDetail(payload) : undefined);
       if (detail) throw bodyError(this.provider, detail);
-      if (!isRecord(payload) || !Array.isArray(payload.choices)) throw protocolError(this.provider, 'a stream event without `choices`');
+      if (!isRecord(payload) || !Array.isArray(payload.choices))
+        throw protocolError(this.provider, 'a stream event without `choices`');
       const chunk = payload as unknown as ChatChunk;
       if (chunk.usage) this.usage = chunk.usage;
       if (chunk.choices.some((choice) => choice.finish_reason)) finished = true;
       yield chunk;
     }
-    if (!finished) throw protocolError(this.provider, 'a stream that ended before `[DONE]` or a finish reason');
+    if (!finished)
+      throw protocolError(this.provider, 'a stream that ended before `[DONE]` or a finish reason');
   }
 }
 
@@ -224,11 +251,23 @@ function looseErrorDetail(error: unknown): UpstreamErrorDetail {
 
 function bodyError(provider: string, detail: UpstreamErrorDetail, apiKey?: string): UpstreamError {
   const message = oneLine(redactSecrets(detail.message, apiKey));
-  return new UpstreamError(`${provider} answered with an error: ${message}`, 'body', 502, 'upstream_error', 'upstream_server_error');
+  return new UpstreamError(
+    `${provider} answered with an error: ${message}`,
+    'body',
+    502,
+    'upstream_error',
+    'upstream_server_error',
+  );
 }
 
 function protocolError(provider: string, what: string): UpstreamError {
-  return new UpstreamError(`${provider} sent ${what}`, 'protocol', 502, 'upstream_error', 'upstream_protocol_error');
+  return new UpstreamError(
+    `${provider} sent ${what}`,
+    'protocol',
+    502,
+    'upstream_error',
+    'upstream_protocol_error',
+  );
 }
 
 /** Upstreams echo part of a refused key (`Incorrect API key provided: sk-ab***yz`); clients must never see it. */

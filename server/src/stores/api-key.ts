@@ -68,3 +68,32 @@ export async function issueApiKey(store: KeyStore, spec: NewApiKey, nowMs: numbe
   await store.create(hashApiKey(key), record);
   return { key, record };
 }
+
+/** A key as the admin API and the CLI show it: ISO dates, never the secret or its hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  tenant: string;
+  prefix: string;
+  allowedModels: readonly string[] | null;
+  expiresAt: string | null;
+  disabled: boolean;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** The public view of a key record. */
+export function viewApiKey(record: ApiKeyRecord): ApiKeyView {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    id: record.id,
+    name: record.name,
+    tenant: record.tenant,
+    prefix: record.prefix,
+    allowedModels: record.allowedModels ?? null,
+    expiresAt: iso(record.expiresAt),
+    disabled: record.disabled,
+    createdAt: new Date(record.createdAt).toISOString(),
+    lastUsedAt: iso(record.lastUsedAt),
+  };
+}

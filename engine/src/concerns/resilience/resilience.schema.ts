@@ -45,10 +45,10 @@ export const resilienceSettingsSchema = z.strictObject({
 
 /** Partial resilience settings that override the global ones for one logical model. */
 export const resilienceOverrideSchema = z.strictObject({
-  timeouts: timeoutsSchema.partial().optional(),
-  retry: retrySchema.partial().optional(),
-  breaker: breakerSchema.partial().optional(),
-  queue: queueSchema.partial().optional(),
+  timeouts: timeoutsSchema.partial().optional().describe('timeouts for this model'),
+  retry: retrySchema.partial().optional().describe('retry policy for this model'),
+  breaker: breakerSchema.partial().optional().describe('circuit breaker for this model'),
+  queue: queueSchema.partial().optional().describe('concurrency and queue for this model'),
 });
 
 /** Global resilience settings plus per-model overrides. */

@@ -16,7 +16,13 @@ export interface OpenAiCompatibleAdapterOptions {
 export class OpenAiCompatibleAdapter extends OpenAiBaseAdapter {
   constructor(spec: ProviderSpec, options: OpenAiCompatibleAdapterOptions = {}) {
     if (!spec.baseUrl)
-      throw new Error('an `openai-compatible` provider needs `baseUrl`, e.g. `baseUrl: http://localhost:8000/v1`');
-    super(spec, { requiresApiKey: false, tokenLimitField: 'max_tokens', connectTimeoutMs: options.connectTimeoutMs });
+      throw new Error(
+        'an `openai-compatible` provider needs `baseUrl`, e.g. `baseUrl: http://localhost:8000/v1`',
+      );
+    super(spec, {
+      requiresApiKey: false,
+      tokenLimitField: 'max_tokens',
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
   }
 }

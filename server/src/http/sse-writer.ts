@@ -1,0 +1,88 @@
+import type { ServerResponse } from 'node:http';
+
+/** The headers of every event stream the gateway sends. */
+export const sseHeaders: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+/**
+ * Writes a server-sent event stream on a raw (hijacked) response. Headers are committed with the
+ * first write: the first event, or the first heartbeat when the answer is slow to start, so that a
+ * failure before either still gets a real HTTP status. Every write respects backpressure.
+ */
+export class SseWriter {
+  #heartbeat: NodeJS.Timeout | undefined;
+  #ended = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly headers: () => Readonly<Record<string, string>>,
+  ) {}
+
+  /** Whether the status line and headers have gone out (an HTTP error status is no longer possible). */
+  get isCommitted(): boolean {
+    return this.res.headersSent;
+  }
+
+  /** Whether the client is gone or the stream has ended. */
+  get isClosed(): boolean {
+    return this.#ended || this.res.destroyed || this.res.writableEnded;
+  }
+
+  /** Sends `: heartbeat` comments every `intervalMs` until the first event (committing the headers). */
+  startHeartbeat(intervalMs: number): void {
+    this.#heartbeat = setInterval(() => {
+      if (this.isClosed) return this.stopHeartbeat();
+      this.#commit();
+      this.res.write(': heartbeat\n\n');
+    }, intervalMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Stops the heartbeat. */
+  stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  /** Writes `data: <json>\n\n` (with `event: <name>` first when named); resolves once it may write again. */
+  async send(data: unknown, event?: string): Promise<void> {
+    await this.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** Writes a raw frame; resolves at once, or on `drain` when the socket buffer is full. */
+  async write(frame: string): Promise<void> {
+    if (this.isClosed) return;
+    this.stopHeartbeat();
+    this.#commit();
+    if (this.res.write(frame)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.res.off('close', done);
+        resolve();
+      };
+      this.res.on('drain', done);
+      this.res.on('close', done);
+    });
+  }
+
+  /** Ends the stream (writing `final` first, e.g. `data: [DONE]\n\n`). */
+  end(final?: string): void {
+    this.stopHeartbeat();
+    if (this.isClosed) return;
+    this.#commit();
+    this.#ended = true;
+    this.res.end(final);
+  }
+
+  #commit(): void {
+    if (this.res.headersSent) return;
+    this.res.writeHead(200, { ...this.headers(), ...sseHeaders });
+    // Send the headers now, not with the first body chunk.
+    this.res.flushHeaders();
+  }
+}

@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+
+const saneRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const traceparentRe = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** The client's `x-request-id` when it is short and printable, else a fresh `req_…` id. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  if (typeof header === 'string' && saneRequestId.test(header)) return header;
+  return `req_${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * The W3C `traceparent` to send upstream: the client's trace id and flags with a new span id of
+ * ours as the parent, or a new sampled trace when the client sent none (or a malformed one).
+ */
+export function continueTrace(header: string | string[] | undefined): string {
+  const span = randomBytes(8).toString('hex');
+  const m = typeof header === 'string' ? traceparentRe.exec(header.trim()) : null;
+  if (m && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!)) return `00-${m[1]}-${span}-${m[3]}`;
+  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
+}
+
+/** The trace id part of a `traceparent`. */
+export function traceIdOf(traceparent: string): string {
+  return traceparent.slice(3, 35);
+}

@@ -1,0 +1,170 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { type CompiledPolicy, formatDiagnostic } from '@switchyard/engine';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { buildApp } from './app.ts';
+import { type Clock, systemClock } from './clock.ts';
+import type { GatewayConfig } from './config.ts';
+import { type AdapterFactory, PolicyHolder } from './policy-runtime/policy-holder.ts';
+import { hashApiKey, issueApiKey } from './stores/api-key.ts';
+import type { KeyStore } from './stores/key-store.ts';
+import { openStateDatabase } from './stores/sqlite/open-state-database.ts';
+import { SqliteKeyStore } from './stores/sqlite/sqlite-key-store.ts';
+
+/** The development key's file in the state directory. */
+export const devKeyFile = 'dev-key';
+
+/** A listening gateway. */
+export interface RunningServer {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  app: FastifyInstance;
+  /** The development key for tenant `default`. */
+  devKey: string;
+  /** Drains (in-flight requests and streams may finish until the shutdown deadline) and closes. */
+  shutdown(): Promise<void>;
+  /** Resolves once the server has shut down (after a signal or `shutdown()`). */
+  closed: Promise<void>;
+}
+
+/** Options of `startServer`. */
+export interface StartServerOptions {
+  /** Where the startup banner goes (default `process.stdout`). */
+  out?: NodeJS.WritableStream;
+  /** Default: pino at the configured level, to stdout. */
+  logger?: Logger;
+  clock?: Clock;
+  /** Whether SIGTERM and SIGINT start a graceful shutdown (default true). */
+  handleSignals?: boolean;
+  /** Creates provider adapters (default: the built-in adapters). */
+  createAdapter?: AdapterFactory;
+}
+
+/**
+ * The development key: read from `<stateDir>/dev-key` when it is still valid, else a new key for
+ * tenant `default` written there (mode 0600), so every start prints the same working key.
+ */
+export async function ensureDevKey(keys: KeyStore, stateDir: string, clock: Clock): Promise<string> {
+  const path = join(stateDir, devKeyFile);
+  let existing: string | undefined;
+  try {
+    existing = readFileSync(path, 'utf8').trim();
+  } catch {
+    existing = undefined;
+  }
+  if (existing) {
+    const record = await keys.findByHash(hashApiKey(existing));
+    if (record && !record.disabled && (record.expiresAt === undefined || record.expiresAt > clock.now())) return existing;
+  }
+  const { key } = await issueApiKey(keys, { tenant: 'default', name: 'development key' }, clock.now());
+  writeFileSync(path, `${key}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return key;
+}
+
+function exampleModel(policy: CompiledPolicy): string {
+  for (const route of policy.spec.routes) {
+    const model = route.match?.model;
+    const name = Array.isArray(model) ? model[0] : model;
+    if (name) return name;
+  }
+  return policy.models.keys().next().value ?? 'auto';
+}
+
+function banner(url: string, key: string, policy: CompiledPolicy): string {
+  const body = JSON.stringify({ model: exampleModel(policy), messages: [{ role: 'user', content: 'Hello!' }] });
+  return [
+    `switchyard listening on ${url} (policy ${policy.id})`,
+    '',
+    `  development key (tenant default): ${key}`,
+    '',
+    '  try it:',
+    `    curl ${url}/v1/chat/completions \\`,
+    `      -H "Authorization: Bearer ${key}" \\`,
+    `      -H "content-type: application/json" \\`,
+    `      -d '${body}'`,
+    '',
+    `  OpenAI SDK: new OpenAI({ baseURL: '${url}/v1', apiKey: '${key}' })`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Starts the gateway: opens the SQLite state database, makes sure a development key exists, loads
+ * the policy (an invalid policy stops startup with every error listed), listens, prints the base
+ * URL, the key, a `curl` and the SDK settings. SIGTERM/SIGINT stop accepting connections, let
+ * in-flight requests and streams finish until `shutdownTimeoutMs`, then close what is left.
+ */
+export async function startServer(config: GatewayConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+  const out = options.out ?? process.stdout;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } });
+  mkdirSync(config.stateDir, { recursive: true });
+  const db: DatabaseSync = openStateDatabase(config.stateDir);
+  const keys = new SqliteKeyStore(db);
+  const policies = new PolicyHolder(config.policyDir, { logger, clock, createAdapter: options.createAdapter });
+  const loaded = await policies.reload();
+  if (!loaded.ok) {
+    db.close();
+    throw new Error(`policy \`${config.policyDir}\` is invalid:\n${loaded.errors.map(formatDiagnostic).join('\n')}`);
+  }
+  const devKey = await ensureDevKey(keys, config.stateDir, clock);
+  const gateway = await buildApp({ config, policies, keys, logger, clock });
+  const { app } = gateway;
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address() as AddressInfo;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  if (config.watch) policies.watch();
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  let shutting: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    shutting ??= (async () => {
+      logger.info({ deadlineMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight requests');
+      gateway.beginShutdown();
+      const deadline = setTimeout(() => {
+        logger.warn('shutdown deadline reached: closing the remaining connections');
+        app.server.closeAllConnections();
+      }, config.shutdownTimeoutMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+        await policies.close();
+        await keys.close();
+        db.close();
+        logger.info('stopped');
+        resolveClosed();
+      }
+    })();
+    return shutting;
+  };
+
+  if (options.handleSignals !== false) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (shutting) {
+        // A second signal: stop waiting for stragglers.
+        app.server.closeAllConnections();
+        return;
+      }
+      logger.info({ signal }, 'signal received');
+      shutdown().catch((err: unknown) => logger.error({ err }, 'shutdown failed'));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    closed.then(() => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    });
+  }
+
+  out.write(`${banner(url, devKey, loaded.policy)}\n`);
+  return { url, app, devKey, shutdown, closed };
+}
