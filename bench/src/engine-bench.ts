@@ -93,7 +93,12 @@ function chatBody(): string {
           'I’ve requested the refund; it usually appears within 5–7 business days. Your annual upgrade invoice will not be ' +
           'affected: it is prorated from your current billing date.',
       },
-      { role: 'user', content: 'Great. Can you confirm the refund reference and the exact amount I will get back?' },
+      {
+        role: 'user',
+        content:
+          'Great. Can you confirm the refund reference and the exact amount I will get back? And please send the ' +
+          'confirmation to my billing contact as well, finance@example.com, since they reconcile our card statements.',
+      },
     ],
     temperature: 0.2,
     top_p: 1,

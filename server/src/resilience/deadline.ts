@@ -13,8 +13,9 @@ export function withDeadline(ms: number): AttemptWrapper {
       let timeout: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
         timeout = setTimeout(() => {
-          timer.abort();
+          // Reject first: the aborted attempt's own rejection must lose the race.
           reject(new UpstreamError(`${target.deployment.id} did not answer within ${ms} ms`, 'timeout', 504, 'upstream_error', 'upstream_timeout'));
+          timer.abort();
         }, ms);
       });
       const signal = AbortSignal.any([target.call.signal, timer.signal]);

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { buildApp, type GatewayApp } from '../app.ts';
+import { type GatewayConfig, loadConfig } from '../config.ts';
+import { type AdapterFactory, PolicyHolder } from '../policy-runtime/policy-holder.ts';
+import { type NewApiKey, issueApiKey } from '../stores/api-key.ts';
+import type { KeyStore } from '../stores/key-store.ts';
+import { openStateDatabase } from '../stores/sqlite/open-state-database.ts';
+import { SqliteKeyStore } from '../stores/sqlite/sqlite-key-store.ts';
+
+/** The repository's default policy folder. */
+export const defaultPolicyDir = new URL('../../../policies/default', import.meta.url).pathname;
+
+/** A gateway listening on 127.0.0.1:0 for one test file, with a real SQLite key store in memory. */
+export interface TestGateway {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  /** `<url>/v1`, the SDKs' base URL. */
+  baseURL: string;
+  gateway: GatewayApp;
+  policies: PolicyHolder;
+  keys: KeyStore;
+  config: GatewayConfig;
+  /** A key of tenant `default` that may use every model. */
+  apiKey: string;
+  /** Issues another key. */
+  issueKey(spec: NewApiKey): Promise<{ key: string; id: string }>;
+  /** Log lines written so far, parsed. */
+  logs: Record<string, unknown>[];
+  /** The log line of the request with this id, once written. */
+  requestLog(requestId: string): Promise<Record<string, unknown>>;
+  /** Rewrites a file of the policy folder (for reload tests; only with `policyText`). */
+  writePolicy(text: string): void;
+  close(): Promise<void>;
+}
+
+/** Options of `startTestGateway`. */
+export interface TestGatewayOptions {
+  /** Policy text written to a temporary folder; default: the repository's `policies/default`. */
+  policyText?: string;
+  /** Environment for `${env:…}` references and settings such as `SWITCHYARD_BODY_LIMIT`. */
+  env?: Record<string, string>;
+  createAdapter?: AdapterFactory;
+}
+
+/** Starts a gateway for a test file; call `close()` in `afterAll`. */
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+  let tempDir: string | undefined;
+  let policyDir = defaultPolicyDir;
+  if (options.policyText !== undefined) {
+    tempDir = mkdtempSync(join(tmpdir(), 'sy-policy-'));
+    policyDir = tempDir;
+    writeFileSync(join(tempDir, 'policy.yaml'), options.policyText);
+  }
+  const env = options.env ?? {};
+  const config = loadConfig({ policy: policyDir, port: '0' }, { SWITCHYARD_ADMIN_TOKEN: 'test-admin-token-0123456789', ...env });
+  const logs: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const wake of waiters.splice(0)) wake();
+      done();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  const policies = new PolicyHolder(policyDir, { logger, clock: { now: () => Date.now() }, env, createAdapter: options.createAdapter });
+  const loaded = await policies.reload();
+  if (!loaded.ok) throw new Error(`test policy is invalid: ${JSON.stringify(loaded.errors)}`);
+  const db = openStateDatabase(':memory:');
+  const keys = new SqliteKeyStore(db);
+  const gateway = await buildApp({ config, policies, keys, logger });
+  await gateway.app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
+  const { key: apiKey } = await issueApiKey(keys, { tenant: 'default', name: 'test' }, Date.now());
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    gateway,
+    policies,
+    keys,
+    config,
+    apiKey,
+    async issueKey(spec) {
+      const { key, record } = await issueApiKey(keys, spec, Date.now());
+      return { key, id: record.id };
+    },
+    logs,
+    async requestLog(requestId) {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const line = logs.find((l) => l.msg === 'request' && l.reqId === requestId);
+        if (line) return line;
+        if (Date.now() > deadline) throw new Error(`no log line for request \`${requestId}\``);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 50);
+        });
+      }
+    },
+    writePolicy(text) {
+      if (!tempDir) throw new Error('writePolicy needs a gateway started with `policyText`');
+      writeFileSync(join(tempDir, 'policy.yaml'), text);
+    },
+    async close() {
+      await gateway.app.close();
+      await policies.close();
+      db.close();
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+}
