@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
@@ -76,7 +76,7 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request is written when the response closes (below), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     // Our own hook answers 503 in the OpenAI shape while draining.
     return503OnClosing: false,
@@ -85,6 +85,10 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     forceCloseConnections: 'idle',
     genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    frameworkErrors: (_err, request, reply) => {
+      reply.header('x-request-id', request.id);
+      return sendHttpError(reply, httpError('invalid_request', { param: 'url', detail: 'the path is not valid percent-encoding' }));
+    },
   });
 
   app.decorateRequest('trail', null as unknown as RequestTrail);
@@ -110,6 +114,11 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // An empty body is no body: routes that need one say so in their own words.
+    if ((body as Buffer).length === 0) {
+      done(null, undefined);
+      return;
+    }
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -117,7 +126,11 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
       done(httpError('invalid_json', { detail: 'the body is not valid UTF-8' }), undefined);
       return;
     }
-    parseJson(request, text, done);
+    parseJson(request, text, (err, value) => {
+      // Whatever the parser rejects (syntax, prototype poisoning, nesting too deep) is the body's fault.
+      if (err) done(httpError('invalid_json', { detail: lowerFirst(err.message) }), undefined);
+      else done(null, value);
+    });
   });
 
   app.setErrorHandler((err, request, reply) => {
@@ -166,6 +179,10 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
       shuttingDown = true;
     },
   };
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply, clock: Clock): void {

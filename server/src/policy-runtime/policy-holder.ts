@@ -10,7 +10,6 @@ import {
 } from '@switchyard/engine';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import { createProviderAdapter } from '../providers/create-provider-adapter.ts';
 import type { ProviderAdapter } from '../providers/provider.ts';
 import type { ProviderBinding } from '../request/execute-plan.ts';
 import { loadPolicyFolder } from './load-policy-folder.ts';
@@ -33,8 +32,8 @@ export type ReloadResult =
   | { ok: true; policy: CompiledPolicy; changed: boolean; warnings: Diagnostic[] }
   | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
-/** Creates the adapter of one policy provider. */
-export type AdapterFactory = (spec: ProviderSpec, name: string) => ProviderAdapter;
+/** Creates the adapter of one policy provider; may throw when the declaration cannot work. */
+export type AdapterFactory = (spec: ProviderSpec, name: string, options: { connectTimeoutMs: number }) => ProviderAdapter;
 
 /** Options of the policy holder. */
 export interface PolicyHolderOptions {
@@ -74,7 +73,7 @@ export class PolicyHolder {
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   readonly #env: Readonly<Record<string, string | undefined>>;
-  readonly #createAdapter: AdapterFactory;
+  #createAdapter: AdapterFactory | undefined;
 
   constructor(
     /** The policy folder (or single file). */
@@ -82,7 +81,7 @@ export class PolicyHolder {
     private readonly options: PolicyHolderOptions,
   ) {
     this.#env = options.env ?? process.env;
-    this.#createAdapter = options.createAdapter ?? ((spec) => createProviderAdapter(spec));
+    this.#createAdapter = options.createAdapter;
   }
 
   /** The policy new requests get, if one is loaded. */
@@ -161,26 +160,50 @@ export class PolicyHolder {
     if (previous && previous.active.policy.hash === result.policy.hash) {
       return { ok: true, policy: previous.active.policy, changed: false, warnings: result.warnings };
     }
-    this.#swap(result.policy);
+    if (!this.#createAdapter) {
+      // Loaded on first use so that tools that only compile policies never load the adapters.
+      const { createProviderAdapter } = await import('../providers/create-provider-adapter.ts');
+      this.#createAdapter = (spec, _name, options) => createProviderAdapter(spec, options);
+    }
+    try {
+      this.#swap(result.policy, this.#createAdapter);
+    } catch (err) {
+      const file = result.policy.sources[0]?.path ?? this.source;
+      const errors: Diagnostic[] = [{ file, line: 1, col: 1, code: 'SY_POLICY_INVALID_VALUE', severity: 'error', message: (err as Error).message }];
+      logger.error({ errors: errors.map(formatDiagnostic) }, 'policy providers cannot start; keeping the running policy');
+      return { ok: false, errors, warnings: result.warnings };
+    }
     logger.info({ policy: result.policy.id, previous: previous?.active.policy.id }, 'policy loaded');
     return { ok: true, policy: result.policy, changed: true, warnings: result.warnings };
   }
 
-  #swap(policy: CompiledPolicy): void {
+  #swap(policy: CompiledPolicy, createAdapter: AdapterFactory): void {
     const providers = new Map<string, ProviderBinding>();
     const used: SharedAdapter[] = [];
-    for (const [name, spec] of Object.entries(policy.spec.providers)) {
-      const resolved = this.#resolve(spec);
-      const fingerprint = createHash('sha256').update(JSON.stringify({ spec, ...resolved })).digest('hex');
-      let shared = this.#adapters.get(name);
-      if (!shared || shared.fingerprint !== fingerprint) {
-        shared = { binding: { adapter: this.#createAdapter(spec, name), ...resolved }, fingerprint, refs: 0 };
-        // The replaced adapter (if any) stays alive in the generations that still use it.
-        this.#adapters.set(name, shared);
+    const connectTimeoutMs = policy.spec.resilience.timeouts.connectMs;
+    const created: SharedAdapter[] = [];
+    try {
+      for (const [name, spec] of Object.entries(policy.spec.providers)) {
+        const resolved = this.#resolve(spec);
+        const fingerprint = createHash('sha256').update(JSON.stringify({ spec, connectTimeoutMs, ...resolved })).digest('hex');
+        let shared = this.#adapters.get(name);
+        if (!shared || shared.fingerprint !== fingerprint) {
+          shared = { binding: { adapter: createAdapter(spec, name, { connectTimeoutMs }), ...resolved }, fingerprint, refs: 0 };
+          created.push(shared);
+        }
+        used.push(shared);
+        providers.set(name, shared.binding);
       }
-      shared.refs++;
-      used.push(shared);
-      providers.set(name, shared.binding);
+    } catch (err) {
+      for (const s of created) s.binding.adapter.close().catch(() => undefined);
+      throw new Error(`a provider cannot start: ${(err as Error).message}`);
+    }
+    // Only now, with every adapter created, does anything shared change.
+    for (const shared of used) shared.refs++;
+    for (const [name, binding] of providers) {
+      const shared = used.find((s) => s.binding === binding)!;
+      // A replaced adapter stays alive in the generations that still use it.
+      this.#adapters.set(name, shared);
     }
     const previous = this.#current;
     this.#current = { active: Object.freeze({ policy, providers, loadedAtMs: this.options.clock.now() }), adapters: used, inFlight: 0, retired: false };

@@ -31,7 +31,11 @@ export interface OpenAiWireContractOptions {
 }
 
 /** A deployment for adapter tests. */
-export function testDeployment(spec: ProviderSpec, model: string, providerName: string = spec.type): Deployment {
+export function testDeployment(
+  spec: ProviderSpec,
+  model: string,
+  providerName: string = spec.type,
+): Deployment {
   return {
     id: `chat/${providerName}`,
     logicalModel: 'chat',

@@ -1,5 +1,11 @@
 import type { Deployment } from '@switchyard/engine';
-import type { ChatChunk, ChatCompletion, ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from './chat-types.ts';
+import type {
+  ChatChunk,
+  ChatCompletion,
+  ChatRequest,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+} from './chat-types.ts';
 
 /** Everything an adapter needs for one upstream call, resolved by the server from the plan. */
 export interface ProviderCall {

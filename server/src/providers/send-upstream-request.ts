@@ -98,17 +98,36 @@ export function upstreamErrorFromTransport(
     const reason: unknown = signal.reason;
     if (reason instanceof UpstreamError) return reason;
     if (reason instanceof Error && reason.name === 'TimeoutError')
-      return new UpstreamError(`${provider} call timed out`, 'timeout', 504, 'upstream_error', 'upstream_timeout');
-    return new UpstreamError(`${provider} call aborted`, 'aborted', 499, 'upstream_error', 'client_closed_request');
+      return new UpstreamError(
+        `${provider} call timed out`,
+        'timeout',
+        504,
+        'upstream_error',
+        'upstream_timeout',
+      );
+    return new UpstreamError(
+      `${provider} call aborted`,
+      'aborted',
+      499,
+      'upstream_error',
+      'client_closed_request',
+    );
   }
-  const detail = err instanceof Error ? (err as Error & { code?: string }).code ?? err.message : String(err);
+  const detail =
+    err instanceof Error ? ((err as Error & { code?: string }).code ?? err.message) : String(err);
   if (afterResponse)
     return new UpstreamError(
       `${provider} connection lost mid-response: ${detail}`,
       'connect',
       502,
       'upstream_error',
-      'upstream_connection_lost',
+      'upstream_unreachable',
     );
-  return new UpstreamError(`${provider} could not be reached: ${detail}`, 'connect', 502, 'upstream_error', 'upstream_unreachable');
+  return new UpstreamError(
+    `${provider} could not be reached: ${detail}`,
+    'connect',
+    502,
+    'upstream_error',
+    'upstream_unreachable',
+  );
 }

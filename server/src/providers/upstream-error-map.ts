@@ -1,7 +1,10 @@
 import { UpstreamError } from './provider.ts';
 
 /** Parses a Retry-After header (seconds or HTTP date) or `retry-after-ms` into milliseconds. */
-export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, nowMs: number): number | undefined {
+export function parseRetryAfter(
+  headers: Record<string, string | string[] | undefined>,
+  nowMs: number,
+): number | undefined {
   const ms = headers['retry-after-ms'];
   if (typeof ms === 'string' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
   const value = headers['retry-after'];
@@ -27,16 +30,23 @@ export function upstreamErrorFromStatus(
   param?: string,
 ): UpstreamError {
   const message = `${provider} returned ${status}: ${upstreamMessage}`;
-  if (status === 429) return new UpstreamError(message, 'status', 429, 'rate_limit_error', 'rate_limit_exceeded', status, retryAfterMs);
-  if (status === 401 || status === 403)
-    return new UpstreamError(message, 'status', 502, 'upstream_error', 'upstream_auth_failed', status);
-  if (status === 408 || status === 504) return new UpstreamError(message, 'status', 504, 'upstream_error', 'upstream_timeout', status, retryAfterMs);
+  const error = (
+    clientStatus: number,
+    type: string,
+    code: string,
+    extra: { retryAfterMs?: number; param?: string } = {},
+  ) =>
+    new UpstreamError(message, 'status', clientStatus, type, code, status, extra.retryAfterMs, extra.param);
+  if (status === 429) return error(429, 'rate_limit_error', 'rate_limit_exceeded', { retryAfterMs });
+  if (status === 401 || status === 403) return error(502, 'upstream_error', 'upstream_auth_failed');
+  if (status === 408 || status === 504)
+    return error(504, 'upstream_error', 'upstream_timeout', { retryAfterMs });
   if (status === 503 || status === 529)
-    return new UpstreamError(message, 'status', 503, 'upstream_error', 'upstream_overloaded', status, retryAfterMs);
-  if (status >= 500) return new UpstreamError(message, 'status', 502, 'upstream_error', 'upstream_server_error', status, retryAfterMs);
-  if (status === 404) return new UpstreamError(message, 'status', 404, 'invalid_request_error', 'upstream_not_found', status, undefined, param);
-  if (status === 413) return new UpstreamError(message, 'status', 413, 'invalid_request_error', 'request_too_large', status, undefined, param);
-  return new UpstreamError(message, 'status', 400, 'invalid_request_error', 'upstream_invalid_request', status, undefined, param);
+    return error(503, 'upstream_error', 'upstream_overloaded', { retryAfterMs });
+  if (status >= 500) return error(502, 'upstream_error', 'upstream_server_error', { retryAfterMs });
+  if (status === 404) return error(404, 'invalid_request_error', 'upstream_not_found', { param });
+  if (status === 413) return error(413, 'invalid_request_error', 'request_too_large', { param });
+  return error(400, 'invalid_request_error', 'upstream_invalid_request', { param });
 }
 
 /** Whether a failure may be retried on the same or another deployment (before any byte reached the client). */

@@ -1,7 +1,14 @@
 import type { Deployment, ProviderSpec } from '@switchyard/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatChunk, ChatRequest } from '../chat-types.ts';
-import { type FakeUpstream, readFixture, replyJson, sseFrames, startFakeUpstream, startSse } from '../fake-upstream.ts';
+import {
+  type FakeUpstream,
+  readFixture,
+  replyJson,
+  sseFrames,
+  startFakeUpstream,
+  startSse,
+} from '../fake-upstream.ts';
 import { type ProviderCall, UpstreamError } from '../provider.ts';
 import { isRetryableUpstreamError } from '../upstream-error-map.ts';
 import { AnthropicAdapter } from './adapter.ts';
@@ -32,7 +39,14 @@ afterAll(async () => {
 });
 
 function call(overrides: Partial<ProviderCall> = {}): ProviderCall {
-  return { deployment, apiKey: 'sk-ant-test', baseUrl: `${fake.baseUrl}/`, signal: new AbortController().signal, requestId: 'req-1', ...overrides };
+  return {
+    deployment,
+    apiKey: 'sk-ant-test',
+    baseUrl: `${fake.baseUrl}/`,
+    signal: new AbortController().signal,
+    requestId: 'req-1',
+    ...overrides,
+  };
 }
 
 function deferred<T = void>() {
@@ -47,7 +61,9 @@ function deferred<T = void>() {
 function beforeUpstreamFinishes<T>(promise: Promise<T>): Promise<T> {
   return Promise.race([
     promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('chunk was not yielded before the upstream finished')), 3000)),
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error('chunk was not yielded before the upstream finished')), 3000),
+    ),
   ]);
 }
 
@@ -101,20 +117,34 @@ describe('AnthropicAdapter.chat', () => {
       id: 'msg_013Zva2CMHLNnXjNJJKqJ2EF',
       object: 'chat.completion',
       model: 'claude-sonnet-4-20250514',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hi! My name is Claude.' }, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Hi! My name is Claude.' },
+          finish_reason: 'stop',
+        },
+      ],
     });
   });
 
   it('counts cache reads and writes into prompt tokens and reports cache reads as cached tokens', async () => {
     fake.handle((_req, res) => replyJson(res, 200, fixture('message-text.json')));
     const completion = await adapter.chat(textRequest, call());
-    expect(completion.usage).toEqual({ prompt_tokens: 1812, completion_tokens: 9, total_tokens: 1821, prompt_tokens_details: { cached_tokens: 1800 } });
+    expect(completion.usage).toEqual({
+      prompt_tokens: 1812,
+      completion_tokens: 9,
+      total_tokens: 1821,
+      prompt_tokens_details: { cached_tokens: 1800 },
+    });
   });
 
   it('sends the provider apiVersion and the call headers', async () => {
     const versioned = new AnthropicAdapter({ ...spec, apiVersion: '2024-01-01' });
     fake.handle((_req, res) => replyJson(res, 200, fixture('message-text.json')));
-    await versioned.chat(textRequest, call({ headers: { 'anthropic-beta': 'context-1m-2025-08-07' }, traceparent: '00-abc-def-01' }));
+    await versioned.chat(
+      textRequest,
+      call({ headers: { 'anthropic-beta': 'context-1m-2025-08-07' }, traceparent: '00-abc-def-01' }),
+    );
     await versioned.close();
     const headers = fake.requests.at(-1)!.headers;
     expect(headers['anthropic-version']).toBe('2024-01-01');
@@ -133,8 +163,16 @@ describe('AnthropicAdapter.chat', () => {
             role: 'assistant',
             content: null,
             tool_calls: [
-              { id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Paris"}' } },
-              { id: 'toolu_2', type: 'function', function: { name: 'get_weather', arguments: '{"location":"Rome"}' } },
+              {
+                id: 'toolu_1',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"location":"Paris"}' },
+              },
+              {
+                id: 'toolu_2',
+                type: 'function',
+                function: { name: 'get_weather', arguments: '{"location":"Rome"}' },
+              },
             ],
           },
           { role: 'tool', tool_call_id: 'toolu_1', content: '18°C' },
@@ -147,7 +185,11 @@ describe('AnthropicAdapter.chat', () => {
             function: {
               name: 'get_weather',
               description: 'Get the current weather in a given location',
-              parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
+              parameters: {
+                type: 'object',
+                properties: { location: { type: 'string' } },
+                required: ['location'],
+              },
             },
           },
         ],
@@ -162,7 +204,11 @@ describe('AnthropicAdapter.chat', () => {
       {
         name: 'get_weather',
         description: 'Get the current weather in a given location',
-        input_schema: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] },
+        input_schema: {
+          type: 'object',
+          properties: { location: { type: 'string' } },
+          required: ['location'],
+        },
       },
     ]);
     expect(body.tool_choice).toEqual({ type: 'any' });
@@ -188,25 +234,38 @@ describe('AnthropicAdapter.chat', () => {
     expect(completion.choices[0]).toMatchObject({
       message: {
         content: "I'll check the current weather in San Francisco for you.",
-        tool_calls: [{ id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather' } }],
+        tool_calls: [
+          { id: 'toolu_01A09q90qw90lq917835lq9', type: 'function', function: { name: 'get_weather' } },
+        ],
       },
       finish_reason: 'tool_calls',
     });
-    expect(JSON.parse(completion.choices[0]!.message.tool_calls![0]!.function.arguments)).toEqual({ location: 'San Francisco, CA', unit: 'celsius' });
+    expect(JSON.parse(completion.choices[0]!.message.tool_calls![0]!.function.arguments)).toEqual({
+      location: 'San Francisco, CA',
+      unit: 'celsius',
+    });
   });
 
   it('reports which stop sequence ended generation', async () => {
     fake.handle((_req, res) => replyJson(res, 200, fixture('message-stop-sequence.json')));
-    const completion = await adapter.chat({ model: 'strong', messages: [{ role: 'user', content: 'Count' }], stop: ['5'] }, call());
+    const completion = await adapter.chat(
+      { model: 'strong', messages: [{ role: 'user', content: 'Count' }], stop: ['5'] },
+      call(),
+    );
     expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', stop_reason: '5' });
   });
 
   it('marks the system prompt and the last tool as cache breakpoints when the call asks for prompt caching', async () => {
     fake.handle((_req, res) => replyJson(res, 200, fixture('message-text.json')));
-    const tool = (name: string) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: {} } } });
+    const tool = (name: string) => ({
+      type: 'function' as const,
+      function: { name, parameters: { type: 'object', properties: {} } },
+    });
     await adapter.chat({ ...textRequest, tools: [tool('a'), tool('b')] }, call({ promptCache: true }));
     const body = JSON.parse(fake.requests.at(-1)!.body);
-    expect(body.system).toEqual([{ type: 'text', text: 'You are terse.', cache_control: { type: 'ephemeral' } }]);
+    expect(body.system).toEqual([
+      { type: 'text', text: 'You are terse.', cache_control: { type: 'ephemeral' } },
+    ]);
     expect(body.tools[0].cache_control).toBeUndefined();
     expect(body.tools[1].cache_control).toEqual({ type: 'ephemeral' });
 
@@ -219,7 +278,13 @@ describe('AnthropicAdapter errors', () => {
   it('maps 429 with retry-after to a 429 carrying retryAfterMs and Anthropic’s message', async () => {
     fake.handle((_req, res) => replyJson(res, 429, fixture('error-rate-limit.json'), { 'retry-after': '7' }));
     const err = await rejection(adapter.chat(textRequest, call()));
-    expect(err).toMatchObject({ kind: 'status', status: 429, code: 'rate_limit_exceeded', upstreamStatus: 429, retryAfterMs: 7000 });
+    expect(err).toMatchObject({
+      kind: 'status',
+      status: 429,
+      code: 'rate_limit_exceeded',
+      upstreamStatus: 429,
+      retryAfterMs: 7000,
+    });
     expect(err.message).toContain('per-minute rate limit');
     expect(isRetryableUpstreamError(err)).toBe(true);
   });
@@ -227,7 +292,12 @@ describe('AnthropicAdapter errors', () => {
   it('maps 529 overloaded to a retryable 503, before a stream starts too', async () => {
     fake.handle((_req, res) => replyJson(res, 529, fixture('error-overloaded.json')));
     const err = await rejection(adapter.chatStream(textRequest, call()));
-    expect(err).toMatchObject({ kind: 'status', status: 503, code: 'upstream_overloaded', upstreamStatus: 529 });
+    expect(err).toMatchObject({
+      kind: 'status',
+      status: 503,
+      code: 'upstream_overloaded',
+      upstreamStatus: 529,
+    });
     expect(err.message).toBe('anthropic returned 529: overloaded_error: Overloaded');
     expect(isRetryableUpstreamError(err)).toBe(true);
   });
@@ -235,14 +305,33 @@ describe('AnthropicAdapter errors', () => {
   it('maps 400 invalid_request_error to a 400 with Anthropic’s message', async () => {
     fake.handle((_req, res) => replyJson(res, 400, fixture('error-invalid-request.json')));
     const err = await rejection(adapter.chat(textRequest, call()));
-    expect(err).toMatchObject({ status: 400, type: 'invalid_request_error', code: 'upstream_invalid_request' });
+    expect(err).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      code: 'upstream_invalid_request',
+    });
     expect(err.message).toContain('max_tokens: 100000 > 64000');
     expect(isRetryableUpstreamError(err)).toBe(false);
   });
 
   it('maps a refused key (401) to a 502, since it is the gateway’s credential', async () => {
-    fake.handle((_req, res) => replyJson(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } }));
-    expect(await rejection(adapter.chat(textRequest, call()))).toMatchObject({ status: 502, code: 'upstream_auth_failed' });
+    fake.handle((_req, res) =>
+      replyJson(res, 401, {
+        type: 'error',
+        error: { type: 'authentication_error', message: 'invalid x-api-key' },
+      }),
+    );
+    expect(await rejection(adapter.chat(textRequest, call()))).toMatchObject({
+      status: 502,
+      code: 'upstream_auth_failed',
+    });
+  });
+
+  it('treats an error body inside a 200 as a retryable body failure', async () => {
+    fake.handle((_req, res) => replyJson(res, 200, fixture('error-overloaded.json')));
+    const err = await rejection(adapter.chat(textRequest, call()));
+    expect(err).toMatchObject({ kind: 'body', status: 503, code: 'upstream_overloaded' });
+    expect(isRetryableUpstreamError(err)).toBe(true);
   });
 
   it('fails with a connect error when nothing listens', async () => {
@@ -281,14 +370,23 @@ describe('AnthropicAdapter.chatStream', () => {
     const rest: ChatChunk[] = [];
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) rest.push(next.value);
 
-    expect(role.value).toMatchObject({ id: 'msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY', object: 'chat.completion.chunk', choices: [{ delta: { role: 'assistant' } }] });
+    expect(role.value).toMatchObject({
+      id: 'msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY',
+      object: 'chat.completion.chunk',
+      choices: [{ delta: { role: 'assistant' } }],
+    });
     expect(hello.value?.choices[0]?.delta).toEqual({ content: 'Hello' });
     expect(rest.map((c) => c.choices[0]?.delta.content).filter(Boolean)).toEqual(['!']);
     const finish = rest.find((c) => c.choices[0]?.finish_reason);
     expect(finish?.choices[0]?.finish_reason).toBe('stop');
     const last = rest.at(-1)!;
     expect(last.choices).toEqual([]);
-    const usage = { prompt_tokens: 1049, completion_tokens: 15, total_tokens: 1064, prompt_tokens_details: { cached_tokens: 1024 } };
+    const usage = {
+      prompt_tokens: 1049,
+      completion_tokens: 15,
+      total_tokens: 1064,
+      prompt_tokens_details: { cached_tokens: 1024 },
+    };
     expect(last.usage).toEqual(usage);
     expect(stream.usage).toEqual(usage);
   });
@@ -303,22 +401,36 @@ describe('AnthropicAdapter.chatStream', () => {
       await release.promise;
       res.end(frames.slice(toolStart + 1).join(''));
     });
-    const stream = await adapter.chatStream({ ...textRequest, tools: [{ type: 'function', function: { name: 'get_weather' } }] }, call());
+    const stream = await adapter.chatStream(
+      { ...textRequest, tools: [{ type: 'function', function: { name: 'get_weather' } }] },
+      call(),
+    );
     const iterator = stream[Symbol.asyncIterator]();
     const early: ChatChunk[] = [];
-    while (!early.at(-1)?.choices[0]?.delta.tool_calls) early.push((await beforeUpstreamFinishes(iterator.next())).value as ChatChunk);
+    while (!early.at(-1)?.choices[0]?.delta.tool_calls)
+      early.push((await beforeUpstreamFinishes(iterator.next())).value as ChatChunk);
     release.resolve();
     const rest: ChatChunk[] = [];
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) rest.push(next.value);
 
-    expect(early.map((c) => c.choices[0]?.delta.content).join('')).toBe("Okay, let's check the weather for San Francisco, CA:");
+    expect(early.map((c) => c.choices[0]?.delta.content).join('')).toBe(
+      "Okay, let's check the weather for San Francisco, CA:",
+    );
     expect(early.at(-1)!.choices[0]!.delta.tool_calls).toEqual([
-      { index: 0, id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', type: 'function', function: { name: 'get_weather', arguments: '' } },
+      {
+        index: 0,
+        id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6',
+        type: 'function',
+        function: { name: 'get_weather', arguments: '' },
+      },
     ]);
     const pieces = rest.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces.every((p) => p.index === 0 && p.id === undefined)).toBe(true);
-    expect(JSON.parse(pieces.map((p) => p.function?.arguments).join(''))).toEqual({ location: 'San Francisco, CA', unit: 'fahrenheit' });
+    expect(JSON.parse(pieces.map((p) => p.function?.arguments).join(''))).toEqual({
+      location: 'San Francisco, CA',
+      unit: 'fahrenheit',
+    });
     expect(rest.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe('tool_calls');
     expect(stream.usage).toMatchObject({ prompt_tokens: 472, completion_tokens: 89 });
   });
@@ -332,7 +444,8 @@ describe('AnthropicAdapter.chatStream', () => {
     const seen: string[] = [];
     const err = await rejection(
       (async () => {
-        for await (const chunk of stream) if (chunk.choices[0]?.delta.content) seen.push(chunk.choices[0].delta.content);
+        for await (const chunk of stream)
+          if (chunk.choices[0]?.delta.content) seen.push(chunk.choices[0].delta.content);
       })(),
     );
     expect(seen).toEqual(['Once upon']);
@@ -357,7 +470,10 @@ describe('AnthropicAdapter.chatStream', () => {
       res.end(frames.slice(0, 4).join(''));
     });
     const stream = await adapter.chatStream(textRequest, call());
-    expect(await rejection(collect(stream))).toMatchObject({ kind: 'protocol', code: 'upstream_truncated_stream' });
+    expect(await rejection(collect(stream))).toMatchObject({
+      kind: 'protocol',
+      code: 'upstream_protocol_error',
+    });
   });
 
   it('closes the upstream socket within 100 ms when the call is aborted mid-stream', async () => {
@@ -378,7 +494,9 @@ describe('AnthropicAdapter.chatStream', () => {
     controller.abort();
     await Promise.race([
       socketClosed.promise,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('upstream socket still open 100 ms after abort')), 100)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('upstream socket still open 100 ms after abort')), 100),
+      ),
     ]);
     expect(await pending).toMatchObject({ kind: 'aborted' });
   });

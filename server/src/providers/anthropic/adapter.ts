@@ -3,12 +3,12 @@ import type { Agent } from 'undici';
 import type { ChatCompletion, ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../chat-types.ts';
 import { invalidChatRequestError } from '../invalid-chat-request-error.ts';
 import { type ChatStream, type ProviderAdapter, type ProviderCall, UpstreamError } from '../provider.ts';
-import { type UpstreamResponse, sendUpstreamRequest } from '../send-upstream-request.ts';
+import { sendUpstreamRequest, type UpstreamResponse } from '../send-upstream-request.ts';
 import { parseSse } from '../sse-parser.ts';
 import { createUpstreamAgent } from '../upstream-agent.ts';
 import { parseRetryAfter, upstreamErrorFromStatus } from '../upstream-error-map.ts';
 import { applyPromptCacheBreakpoints } from './apply-prompt-cache-breakpoints.ts';
-import { openAnthropicChatStream } from './stream.ts';
+import { anthropicStreamError, openAnthropicChatStream } from './stream.ts';
 import { toAnthropicRequest } from './translate-request.ts';
 import { fromAnthropicMessage } from './translate-response.ts';
 import type { AnthropicErrorBody, AnthropicMessage } from './wire.ts';
@@ -49,10 +49,16 @@ export class AnthropicAdapter implements ProviderAdapter {
       message = JSON.parse(await response.text(Number.POSITIVE_INFINITY)) as AnthropicMessage;
     } catch (err) {
       if (err instanceof UpstreamError) throw err;
-      throw new UpstreamError('anthropic sent an unreadable response body', 'protocol', 502, 'upstream_error', 'upstream_bad_response');
+      throw new UpstreamError(
+        'anthropic sent an unreadable response body',
+        'protocol',
+        502,
+        'upstream_error',
+        'upstream_protocol_error',
+      );
     }
-    if ((message as unknown as AnthropicErrorBody).type === 'error')
-      throw upstreamErrorFromStatus('anthropic', 500, (message as unknown as AnthropicErrorBody).error.message);
+    const body = message as AnthropicMessage | AnthropicErrorBody;
+    if (body.type === 'error') throw anthropicStreamError(body.error);
     return fromAnthropicMessage(message, Math.floor(Date.now() / 1000));
   }
 
@@ -64,7 +70,10 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   /** Anthropic has no embeddings API: always a 400 `unsupported_capability`. */
   async embed(_request: EmbeddingsRequest, _call: ProviderCall): Promise<EmbeddingsResponse> {
-    throw invalidChatRequestError('anthropic has no embeddings api; route embeddings to another provider', 'unsupported_capability');
+    throw invalidChatRequestError(
+      'anthropic has no embeddings api; route embeddings to another provider',
+      'unsupported_capability',
+    );
   }
 
   /** Closes the connection pool. */
@@ -105,5 +114,10 @@ async function anthropicStatusError(response: UpstreamResponse): Promise<Upstrea
   } catch {
     // Not JSON (a proxy's HTML page, say): the raw text is the best message there is.
   }
-  return upstreamErrorFromStatus('anthropic', response.status, message.replace(/\s+/g, ' '), retryAfterMs);
+  return upstreamErrorFromStatus(
+    'anthropic',
+    response.status,
+    message.replace(/\s+/g, ' ').trim(),
+    retryAfterMs,
+  );
 }

@@ -11,12 +11,15 @@ import type { AnthropicErrorDetail, AnthropicStreamEvent, AnthropicUsage } from 
  * Opens a chat stream over Anthropic's SSE events: resolves once the first event was translated (an
  * `error` event in its place rejects), then yields OpenAI chunks as events arrive.
  */
-export function openAnthropicChatStream(events: AsyncIterable<SseEvent>, createdSeconds: number): Promise<ChatStream> {
+export function openAnthropicChatStream(
+  events: AsyncIterable<SseEvent>,
+  createdSeconds: number,
+): Promise<ChatStream> {
   const translator = new AnthropicStreamTranslator(createdSeconds);
   return primeChatStream(translator.translate(events), () => translator.usage);
 }
 
-/** Turns an Anthropic `error` event (or error body) into the failure the client sees. */
+/** Turns an Anthropic `error` event (or an error body inside a 200) into a `body` failure the client sees. */
 export function anthropicStreamError(detail: AnthropicErrorDetail): UpstreamError {
   const equivalentStatus = statusOfAnthropicErrorType(detail.type);
   const mapped = upstreamErrorFromStatus('anthropic', equivalentStatus, `${detail.type}: ${detail.message}`);
@@ -68,7 +71,14 @@ export class AnthropicStreamTranslator {
             this.toolIndexByBlock.set(event.index, toolIndex);
             this.toolsWithoutArguments.add(event.index);
             yield this.chunk({
-              tool_calls: [{ index: toolIndex, id: block.id, type: 'function', function: { name: block.name, arguments: '' } }],
+              tool_calls: [
+                {
+                  index: toolIndex,
+                  id: block.id,
+                  type: 'function',
+                  function: { name: block.name, arguments: '' },
+                },
+              ],
             });
           }
           break;
@@ -81,7 +91,9 @@ export class AnthropicStreamTranslator {
             const toolIndex = this.toolIndexByBlock.get(event.index);
             if (toolIndex !== undefined && delta.partial_json) {
               this.toolsWithoutArguments.delete(event.index);
-              yield this.chunk({ tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }] });
+              yield this.chunk({
+                tool_calls: [{ index: toolIndex, function: { arguments: delta.partial_json } }],
+              });
             }
           }
           break;
@@ -96,12 +108,23 @@ export class AnthropicStreamTranslator {
         case 'message_delta':
           Object.assign(this.anthropicUsage, withoutNulls(event.usage));
           if (event.delta.stop_reason)
-            yield this.chunk({}, toFinishReason(event.delta.stop_reason), event.delta.stop_sequence ?? undefined);
+            yield this.chunk(
+              {},
+              toFinishReason(event.delta.stop_reason),
+              event.delta.stop_sequence ?? undefined,
+            );
           break;
         case 'message_stop':
           stopped = true;
           this.usage = toOpenAiUsage(this.anthropicUsage);
-          yield { id: this.id, object: 'chat.completion.chunk', created: this.createdSeconds, model: this.model, choices: [], usage: this.usage };
+          yield {
+            id: this.id,
+            object: 'chat.completion.chunk',
+            created: this.createdSeconds,
+            model: this.model,
+            choices: [],
+            usage: this.usage,
+          };
           break;
         case 'error':
           throw anthropicStreamError(event.error);
@@ -111,16 +134,33 @@ export class AnthropicStreamTranslator {
       }
     }
     if (!stopped)
-      throw new UpstreamError('anthropic stream ended before message_stop', 'protocol', 502, 'upstream_error', 'upstream_truncated_stream');
+      throw new UpstreamError(
+        'anthropic stream ended before message_stop',
+        'protocol',
+        502,
+        'upstream_error',
+        'upstream_protocol_error',
+      );
   }
 
-  private chunk(delta: ChatChunk['choices'][number]['delta'], finishReason: FinishReason | null = null, stopSequence?: string): ChatChunk {
+  private chunk(
+    delta: ChatChunk['choices'][number]['delta'],
+    finishReason: FinishReason | null = null,
+    stopSequence?: string,
+  ): ChatChunk {
     return {
       id: this.id,
       object: 'chat.completion.chunk',
       created: this.createdSeconds,
       model: this.model,
-      choices: [{ index: 0, delta, finish_reason: finishReason, ...(stopSequence ? { stop_reason: stopSequence } : {}) }],
+      choices: [
+        {
+          index: 0,
+          delta,
+          finish_reason: finishReason,
+          ...(stopSequence ? { stop_reason: stopSequence } : {}),
+        },
+      ],
     };
   }
 }
@@ -134,11 +174,13 @@ function parseEvent(sse: SseEvent): AnthropicStreamEvent {
       'protocol',
       502,
       'upstream_error',
-      'upstream_bad_response',
+      'upstream_protocol_error',
     );
   }
 }
 
 function withoutNulls<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== null && v !== undefined),
+  ) as Partial<T>;
 }

@@ -69,10 +69,17 @@ export function chatRequestFromAnthropic(request: AnthropicRequest): ChatRequest
 
 function toolDefinitionFromAnthropic(tool: NonNullable<AnthropicRequest['tools']>[number]): ToolDefinition {
   if (tool.type !== undefined && tool.type !== 'custom')
-    throw invalidChatRequestError(`server tool \`${tool.type}\` is not supported through the gateway; declare a custom tool`);
+    throw invalidChatRequestError(
+      `server tool \`${tool.type}\` is not supported through the gateway; declare a custom tool`,
+      'unsupported_capability',
+    );
   return {
     type: 'function',
-    function: { name: tool.name, ...(tool.description ? { description: tool.description } : {}), parameters: tool.input_schema },
+    function: {
+      name: tool.name,
+      ...(tool.description ? { description: tool.description } : {}),
+      parameters: tool.input_schema,
+    },
   };
 }
 
@@ -84,7 +91,11 @@ function chatMessagesFromTurn(message: AnthropicMessageParam): ChatMessage[] {
     for (const block of message.content) {
       if (block.type === 'text') text = (text ?? '') + block.text;
       else if (block.type === 'tool_use')
-        toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+        toolCalls.push({
+          id: block.id,
+          type: 'function',
+          function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+        });
       else if (block.type !== 'thinking' && block.type !== 'redacted_thinking') throw unsupportedBlock(block);
     }
     return [{ role: 'assistant', content: text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) }];
@@ -92,13 +103,22 @@ function chatMessagesFromTurn(message: AnthropicMessageParam): ChatMessage[] {
   const out: ChatMessage[] = [];
   const parts: ContentPart[] = [];
   for (const block of message.content) {
-    if (block.type === 'tool_result') out.push({ role: 'tool', tool_call_id: block.tool_use_id, content: toolResultText(block) });
+    if (block.type === 'tool_result')
+      out.push({ role: 'tool', tool_call_id: block.tool_use_id, content: toolResultText(block) });
     else if (block.type === 'text') parts.push({ type: 'text', text: block.text });
     else if (block.type === 'image') {
       const source = block.source;
-      if (source.type === 'base64') parts.push({ type: 'image_url', image_url: { url: `data:${source.media_type};base64,${source.data}` } });
+      if (source.type === 'base64')
+        parts.push({
+          type: 'image_url',
+          image_url: { url: `data:${source.media_type};base64,${source.data}` },
+        });
       else if (source.type === 'url') parts.push({ type: 'image_url', image_url: { url: source.url } });
-      else throw invalidChatRequestError(`image source \`${(source as { type: string }).type}\` is not supported; send base64 or url`);
+      else
+        throw invalidChatRequestError(
+          `image source \`${(source as { type: string }).type}\` is not supported; send base64 or url`,
+          'unsupported_capability',
+        );
     } else throw unsupportedBlock(block);
   }
   if (parts.length > 0) {
@@ -113,18 +133,28 @@ function toolResultText(block: AnthropicToolResultBlock): string {
   if (typeof block.content === 'string') return block.content;
   return block.content
     .map((part) => {
-      if (part.type !== 'text') throw invalidChatRequestError('images inside `tool_result` are not supported through the gateway');
+      if (part.type !== 'text')
+        throw invalidChatRequestError(
+          'images inside `tool_result` are not supported through the gateway',
+          'unsupported_capability',
+        );
       return part.text;
     })
     .join('');
 }
 
 function unsupportedBlock(block: AnthropicRequestBlock): UpstreamError {
-  return invalidChatRequestError(`content block type \`${(block as { type: string }).type}\` is not supported through the gateway`);
+  return invalidChatRequestError(
+    `content block type \`${(block as { type: string }).type}\` is not supported through the gateway`,
+    'unsupported_capability',
+  );
 }
 
 /** Anthropic's `stop_reason` for an OpenAI `finish_reason` (a reported stop sequence → `stop_sequence`). */
-function toStopReason(finish: FinishReason | null | undefined, stopSequence: string | undefined): AnthropicStopReason {
+function toStopReason(
+  finish: FinishReason | null | undefined,
+  stopSequence: string | undefined,
+): AnthropicStopReason {
   switch (finish) {
     case 'length':
       return 'max_tokens';
@@ -156,7 +186,8 @@ function messageId(id: string): string {
 function parseToolInput(args: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(args || '{}');
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // Malformed arguments from a model: Anthropic clients require an object, so they get an empty one.
   }
@@ -173,7 +204,12 @@ export function anthropicMessageFromCompletion(completion: ChatCompletion): Anth
   const content: AnthropicResponseBlock[] = [];
   if (choice?.message.content) content.push({ type: 'text', text: choice.message.content });
   for (const call of choice?.message.tool_calls ?? [])
-    content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolInput(call.function.arguments) });
+    content.push({
+      type: 'tool_use',
+      id: call.id,
+      name: call.function.name,
+      input: parseToolInput(call.function.arguments),
+    });
   const stopSequence = typeof choice?.stop_reason === 'string' ? choice.stop_reason : undefined;
   const stopReason = toStopReason(choice?.finish_reason, stopSequence);
   return {
@@ -234,7 +270,12 @@ export async function* anthropicEventsFromChunks(
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: options.estimatedInputTokens ?? 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        usage: {
+          input_tokens: options.estimatedInputTokens ?? 0,
+          output_tokens: 0,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+        },
       },
     });
   };
@@ -258,17 +299,31 @@ export async function* anthropicEventsFromChunks(
       const { content, tool_calls: toolCalls } = choice.delta;
       if (content) {
         if (open?.kind !== 'text') yield* openBlock('text', { type: 'text', text: '' });
-        yield event({ type: 'content_block_delta', index: open!.index, delta: { type: 'text_delta', text: content } });
+        yield event({
+          type: 'content_block_delta',
+          index: open!.index,
+          delta: { type: 'text_delta', text: content },
+        });
       }
       for (const call of toolCalls ?? []) {
         let index = blockByToolIndex.get(call.index);
         if (index === undefined) {
-          yield* openBlock('tool', { type: 'tool_use', id: call.id ?? `toolu_${nextBlock}`, name: call.function?.name ?? '', input: {} });
+          yield* openBlock('tool', {
+            type: 'tool_use',
+            id: call.id ?? `toolu_${nextBlock}`,
+            name: call.function?.name ?? '',
+            input: {},
+          });
           index = open!.index;
           blockByToolIndex.set(call.index, index);
         }
         const args = call.function?.arguments;
-        if (args) yield event({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: args } });
+        if (args)
+          yield event({
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'input_json_delta', partial_json: args },
+          });
       }
       if (choice.finish_reason) {
         finish = choice.finish_reason;
@@ -288,9 +343,16 @@ export async function* anthropicEventsFromChunks(
   const final = toAnthropicUsage(usage);
   yield event({
     type: 'message_delta',
-    delta: { stop_reason: stopReason, stop_sequence: stopReason === 'stop_sequence' ? (stopSequence ?? null) : null },
+    delta: {
+      stop_reason: stopReason,
+      stop_sequence: stopReason === 'stop_sequence' ? (stopSequence ?? null) : null,
+    },
     usage: usage
-      ? { input_tokens: final.input_tokens, output_tokens: final.output_tokens, cache_read_input_tokens: final.cache_read_input_tokens }
+      ? {
+          input_tokens: final.input_tokens,
+          output_tokens: final.output_tokens,
+          cache_read_input_tokens: final.cache_read_input_tokens,
+        }
       : { output_tokens: 0 },
   });
   yield event({ type: 'message_stop' });

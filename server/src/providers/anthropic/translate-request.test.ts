@@ -36,7 +36,10 @@ describe('toAnthropicRequest', () => {
             content: [
               { type: 'text', text: 'Compare these' },
               { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
-              { type: 'image_url', image_url: { url: 'https://upload.wikimedia.org/ant.jpg', detail: 'high' } },
+              {
+                type: 'image_url',
+                image_url: { url: 'https://upload.wikimedia.org/ant.jpg', detail: 'high' },
+              },
             ],
           },
         ],
@@ -54,7 +57,9 @@ describe('toAnthropicRequest', () => {
     const base: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'x' }] };
     expect(toAnthropicRequest(base, model).max_tokens).toBe(4096);
     expect(toAnthropicRequest({ ...base, max_tokens: 300 }, model).max_tokens).toBe(300);
-    expect(toAnthropicRequest({ ...base, max_tokens: 300, max_completion_tokens: 200 }, model).max_tokens).toBe(200);
+    expect(
+      toAnthropicRequest({ ...base, max_tokens: 300, max_completion_tokens: 200 }, model).max_tokens,
+    ).toBe(200);
   });
 
   it('maps every tool_choice and turns parallel_tool_calls false into disable_parallel_tool_use', () => {
@@ -64,13 +69,23 @@ describe('toAnthropicRequest', () => {
       tools: [{ type: 'function', function: { name: 'lookup' } }],
     };
     expect(toAnthropicRequest(base, model).tool_choice).toBeUndefined();
-    expect(toAnthropicRequest(base, model).tools).toEqual([{ name: 'lookup', input_schema: { type: 'object', properties: {} } }]);
+    expect(toAnthropicRequest(base, model).tools).toEqual([
+      { name: 'lookup', input_schema: { type: 'object', properties: {} } },
+    ]);
     expect(toAnthropicRequest({ ...base, tool_choice: 'auto' }, model).tool_choice).toEqual({ type: 'auto' });
-    expect(toAnthropicRequest({ ...base, tool_choice: 'required' }, model).tool_choice).toEqual({ type: 'any' });
+    expect(toAnthropicRequest({ ...base, tool_choice: 'required' }, model).tool_choice).toEqual({
+      type: 'any',
+    });
     expect(toAnthropicRequest({ ...base, tool_choice: 'none' }, model).tool_choice).toEqual({ type: 'none' });
     expect(
-      toAnthropicRequest({ ...base, tool_choice: { type: 'function', function: { name: 'lookup' } }, parallel_tool_calls: false }, model)
-        .tool_choice,
+      toAnthropicRequest(
+        {
+          ...base,
+          tool_choice: { type: 'function', function: { name: 'lookup' } },
+          parallel_tool_calls: false,
+        },
+        model,
+      ).tool_choice,
     ).toEqual({ type: 'tool', name: 'lookup', disable_parallel_tool_use: true });
     expect(toAnthropicRequest({ ...base, parallel_tool_calls: false }, model).tool_choice).toEqual({
       type: 'auto',
@@ -83,7 +98,10 @@ describe('toAnthropicRequest', () => {
     const jsonObject = toAnthropicRequest({ ...base, response_format: { type: 'json_object' } }, model);
     expect(jsonObject.system).toEqual([{ type: 'text', text: expect.stringContaining('valid JSON object') }]);
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
-    const jsonSchema = toAnthropicRequest({ ...base, response_format: { type: 'json_schema', json_schema: { name: 'place', schema } } }, model);
+    const jsonSchema = toAnthropicRequest(
+      { ...base, response_format: { type: 'json_schema', json_schema: { name: 'place', schema } } },
+      model,
+    );
     const text = (jsonSchema.system as { text: string }[])[0]!.text;
     expect(text).toContain('`place`');
     expect(text).toContain(JSON.stringify(schema));
@@ -91,14 +109,19 @@ describe('toAnthropicRequest', () => {
   });
 
   it('rejects what Anthropic cannot express: n > 1 and tool arguments that are not a JSON object', () => {
-    expect(() => toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 2 }, model)).toThrow(UpstreamError);
+    expect(() =>
+      toAnthropicRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], n: 2 }, model),
+    ).toThrow(UpstreamError);
     const badArgs = (args: string) => () =>
       toAnthropicRequest(
         {
           model: 'm',
           messages: [
             { role: 'user', content: 'x' },
-            { role: 'assistant', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: args } }] },
+            {
+              role: 'assistant',
+              tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: args } }],
+            },
             { role: 'tool', tool_call_id: 't1', content: 'ok' },
           ],
         },

@@ -19,7 +19,8 @@ export const defaultAnthropicMaxTokens = 4096;
  * becomes a system instruction, since Anthropic has no JSON mode.
  */
 export function toAnthropicRequest(request: ChatRequest, model: string): AnthropicRequest {
-  if (request.n != null && request.n > 1) throw invalidChatRequestError('anthropic does not support `n` greater than 1');
+  if (request.n != null && request.n > 1)
+    throw invalidChatRequestError('anthropic does not support `n` greater than 1', 'unsupported_capability');
   const system: AnthropicTextBlock[] = [];
   const messages: AnthropicMessageParam[] = [];
   const push = (role: 'user' | 'assistant', blocks: AnthropicRequestBlock[]) => {
@@ -41,7 +42,13 @@ export function toAnthropicRequest(request: ChatRequest, model: string): Anthrop
         push('assistant', assistantBlocks(message));
         break;
       case 'tool':
-        push('user', [{ type: 'tool_result', tool_use_id: message.tool_call_id, content: toolResultContent(message.content) }]);
+        push('user', [
+          {
+            type: 'tool_result',
+            tool_use_id: message.tool_call_id,
+            content: toolResultContent(message.content),
+          },
+        ]);
         break;
     }
   }
@@ -86,7 +93,8 @@ function toAnthropicToolChoice(request: ChatRequest): AnthropicToolChoice | unde
 function textBlocks(content: string | ContentPart[]): AnthropicTextBlock[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
   const blocks: AnthropicTextBlock[] = [];
-  for (const part of content) if (part.type === 'text' && part.text !== '') blocks.push({ type: 'text', text: part.text });
+  for (const part of content)
+    if (part.type === 'text' && part.text !== '') blocks.push({ type: 'text', text: part.text });
   return blocks;
 }
 
@@ -103,14 +111,20 @@ const dataUrlPattern = /^data:([^;,]+);base64,(.*)$/s;
 function imageBlock(url: string): AnthropicImageBlock {
   const match = dataUrlPattern.exec(url);
   if (match) return { type: 'image', source: { type: 'base64', media_type: match[1]!, data: match[2]! } };
-  if (url.startsWith('data:')) throw invalidChatRequestError('image data urls must be base64-encoded', 'invalid_image_url');
+  if (url.startsWith('data:'))
+    throw invalidChatRequestError('image data urls must be base64-encoded', 'invalid_request');
   return { type: 'image', source: { type: 'url', url } };
 }
 
 function assistantBlocks(message: Extract<ChatMessage, { role: 'assistant' }>): AnthropicRequestBlock[] {
   const blocks: AnthropicRequestBlock[] = message.content ? textBlocks(message.content) : [];
   for (const call of message.tool_calls ?? []) {
-    blocks.push({ type: 'tool_use', id: call.id, name: call.function.name, input: parseToolArguments(call.id, call.function.arguments) });
+    blocks.push({
+      type: 'tool_use',
+      id: call.id,
+      name: call.function.name,
+      input: parseToolArguments(call.id, call.function.arguments),
+    });
   }
   return blocks;
 }
@@ -121,10 +135,13 @@ function parseToolArguments(id: string, args: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(args);
   } catch {
-    throw invalidChatRequestError(`arguments of tool call \`${id}\` are not valid json`, 'invalid_tool_arguments');
+    throw invalidChatRequestError(`arguments of tool call \`${id}\` are not valid json`, 'invalid_request');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw invalidChatRequestError(`arguments of tool call \`${id}\` must be a json object`, 'invalid_tool_arguments');
+    throw invalidChatRequestError(
+      `arguments of tool call \`${id}\` must be a json object`,
+      'invalid_request',
+    );
   return parsed as Record<string, unknown>;
 }
 
@@ -142,7 +159,8 @@ function collapseSingleText(message: AnthropicMessageParam): AnthropicMessagePar
 
 function responseFormatInstruction(format: ChatRequest['response_format']): string | undefined {
   if (!format || format.type === 'text') return undefined;
-  if (format.type === 'json_object') return 'Respond with a single valid JSON object and nothing else: no prose, no code fences.';
+  if (format.type === 'json_object')
+    return 'Respond with a single valid JSON object and nothing else: no prose, no code fences.';
   const schema = format.json_schema.schema ? `\n${JSON.stringify(format.json_schema.schema)}` : '';
   return `Respond with a single valid JSON object that conforms to the JSON Schema \`${format.json_schema.name}\` below, and nothing else: no prose, no code fences.${schema}`;
 }

@@ -49,7 +49,11 @@ export function fromAnthropicMessage(message: AnthropicMessage, createdSeconds: 
   for (const block of message.content) {
     if (block.type === 'text') text = (text ?? '') + block.text;
     else if (block.type === 'tool_use')
-      toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+      toolCalls.push({
+        id: block.id,
+        type: 'function',
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
   }
   return {
     id: message.id,
@@ -59,7 +63,11 @@ export function fromAnthropicMessage(message: AnthropicMessage, createdSeconds: 
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: text, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
+        message: {
+          role: 'assistant',
+          content: text,
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
         finish_reason: toFinishReason(message.stop_reason),
         ...(message.stop_sequence ? { stop_reason: message.stop_sequence } : {}),
       },

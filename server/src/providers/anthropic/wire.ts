@@ -17,7 +17,9 @@ export interface AnthropicTextBlock {
 }
 
 /** Where an image comes from: inline base64 or a URL Anthropic fetches. */
-export type AnthropicImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
+export type AnthropicImageSource =
+  | { type: 'base64'; media_type: string; data: string }
+  | { type: 'url'; url: string };
 
 /** An image content block (user turns only). */
 export interface AnthropicImageBlock {

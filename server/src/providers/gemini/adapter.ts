@@ -2,7 +2,7 @@ import type { ProviderSpec } from '@switchyard/engine';
 import type { Agent } from 'undici';
 import type { ChatCompletion, ChatRequest, EmbeddingsRequest, EmbeddingsResponse } from '../chat-types.ts';
 import { type ChatStream, type ProviderAdapter, type ProviderCall, UpstreamError } from '../provider.ts';
-import { type UpstreamResponse, sendUpstreamRequest } from '../send-upstream-request.ts';
+import { sendUpstreamRequest, type UpstreamResponse } from '../send-upstream-request.ts';
 import { parseSse } from '../sse-parser.ts';
 import { createUpstreamAgent } from '../upstream-agent.ts';
 import { upstreamErrorFromGemini } from './gemini-error.ts';
@@ -42,7 +42,11 @@ export class GeminiAdapter implements ProviderAdapter {
   async chat(request: ChatRequest, call: ProviderCall): Promise<ChatCompletion> {
     const response = await this.post(call, 'generateContent', toGeminiRequest(request), false);
     const body = await readJson<GeminiResponse>(response);
-    return fromGeminiResponse(body, { id: `chatcmpl-${call.requestId}`, model: call.deployment.model, createdSeconds: nowSeconds() });
+    return fromGeminiResponse(body, {
+      id: `chatcmpl-${call.requestId}`,
+      model: call.deployment.model,
+      createdSeconds: nowSeconds(),
+    });
   }
 
   /** A streamed completion; resolves after a 2xx answer and its first event. */
@@ -58,7 +62,12 @@ export class GeminiAdapter implements ProviderAdapter {
   /** Embeddings through `batchEmbedContents`, one request per input. */
   async embed(request: EmbeddingsRequest, call: ProviderCall): Promise<EmbeddingsResponse> {
     const model = call.deployment.model;
-    const response = await this.post(call, 'batchEmbedContents', toGeminiBatchEmbedRequest(request, model), false);
+    const response = await this.post(
+      call,
+      'batchEmbedContents',
+      toGeminiBatchEmbedRequest(request, model),
+      false,
+    );
     return fromGeminiBatchEmbedResponse(await readJson<GeminiBatchEmbedResponse>(response), request, model);
   }
 
@@ -67,7 +76,12 @@ export class GeminiAdapter implements ProviderAdapter {
     await this.agent.close();
   }
 
-  private async post(call: ProviderCall, method: string, body: unknown, stream: boolean): Promise<UpstreamResponse> {
+  private async post(
+    call: ProviderCall,
+    method: string,
+    body: unknown,
+    stream: boolean,
+  ): Promise<UpstreamResponse> {
     const headers: Record<string, string> = {
       ...call.headers,
       'content-type': 'application/json',
@@ -77,11 +91,16 @@ export class GeminiAdapter implements ProviderAdapter {
     if (call.traceparent) headers.traceparent = call.traceparent;
     const baseUrl = (call.baseUrl ?? this.spec.baseUrl ?? geminiDefaultBaseUrl).replace(/\/+$/, '');
     const model = call.deployment.model.replace(/^models\//, '');
-    const response = await sendUpstreamRequest(this.agent, 'gemini', `${baseUrl}/v1beta/models/${model}:${method}`, {
-      headers,
-      body: JSON.stringify(body),
-      signal: call.signal,
-    });
+    const response = await sendUpstreamRequest(
+      this.agent,
+      'gemini',
+      `${baseUrl}/v1beta/models/${model}:${method}`,
+      {
+        headers,
+        body: JSON.stringify(body),
+        signal: call.signal,
+      },
+    );
     if (response.status >= 200 && response.status < 300) return response;
     throw upstreamErrorFromGemini(response.status, await response.text(), response.headers);
   }
@@ -92,7 +111,13 @@ async function readJson<T>(response: UpstreamResponse): Promise<T> {
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new UpstreamError('gemini sent an unreadable response body', 'protocol', 502, 'upstream_error', 'upstream_bad_response');
+    throw new UpstreamError(
+      'gemini sent an unreadable response body',
+      'protocol',
+      502,
+      'upstream_error',
+      'upstream_protocol_error',
+    );
   }
 }
 

@@ -29,12 +29,23 @@ function retryInfoDelayMs(error: GeminiErrorDetail | undefined): number | undefi
  * INVALID_ARGUMENT with reason API_KEY_INVALID on Gemini, but it is the gateway's credential, so
  * it is treated like a 401; the retry delay comes from Retry-After or from RetryInfo.
  */
-export function upstreamErrorFromGemini(status: number, text: string, headers: Record<string, string | string[] | undefined>): UpstreamError {
+export function upstreamErrorFromGemini(
+  status: number,
+  text: string,
+  headers: Record<string, string | string[] | undefined>,
+): UpstreamError {
   const error = parseGeminiError(text);
   const message = error ? `${error.status}: ${error.message}` : text.trim().slice(0, 500) || 'no error body';
-  const oneLine = message.replace(/\s+/g, ' ');
+  const oneLine = message.replace(/\s+/g, ' ').trim();
   if (error?.details?.some((d) => d.reason === 'API_KEY_INVALID'))
-    return new UpstreamError(`gemini returned ${status}: ${oneLine}`, 'status', 502, 'upstream_error', 'upstream_auth_failed', status);
+    return new UpstreamError(
+      `gemini returned ${status}: ${oneLine}`,
+      'status',
+      502,
+      'upstream_error',
+      'upstream_auth_failed',
+      status,
+    );
   const retryAfterMs = parseRetryAfter(headers, Date.now()) ?? retryInfoDelayMs(error);
   return upstreamErrorFromStatus('gemini', status, oneLine, retryAfterMs);
 }
@@ -42,7 +53,12 @@ export function upstreamErrorFromGemini(status: number, text: string, headers: R
 /** An error object sent inside a 200 stream: mapped like its code, but as a `body` failure. */
 export function geminiStreamError(error: GeminiErrorDetail): UpstreamError {
   const equivalentStatus = Number.isInteger(error.code) && error.code >= 400 ? error.code : 500;
-  const mapped = upstreamErrorFromStatus('gemini', equivalentStatus, `${error.status}: ${error.message}`, retryInfoDelayMs(error));
+  const mapped = upstreamErrorFromStatus(
+    'gemini',
+    equivalentStatus,
+    `${error.status}: ${error.message}`,
+    retryInfoDelayMs(error),
+  );
   return new UpstreamError(
     `gemini stream failed: ${error.status}: ${error.message}`,
     'body',

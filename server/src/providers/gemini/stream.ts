@@ -3,7 +3,7 @@ import { primeChatStream } from '../primed-chat-stream.ts';
 import { type ChatStream, UpstreamError } from '../provider.ts';
 import type { SseEvent } from '../sse-parser.ts';
 import { geminiStreamError } from './gemini-error.ts';
-import { ToolCallIds, answerText, finishReasonFromGemini, usageFromGemini } from './translate-response.ts';
+import { answerText, finishReasonFromGemini, ToolCallIds, usageFromGemini } from './translate-response.ts';
 import type { GeminiErrorBody, GeminiResponse, GeminiUsageMetadata } from './wire.ts';
 
 /** Identity of the chunks of one stream, for when Gemini does not send its own. */
@@ -17,7 +17,10 @@ export interface GeminiStreamIdentity {
  * Opens a chat stream over a `streamGenerateContent?alt=sse` body: resolves once the first event was
  * translated (an error object in its place rejects), then yields OpenAI chunks as events arrive.
  */
-export function openGeminiChatStream(events: AsyncIterable<SseEvent>, identity: GeminiStreamIdentity): Promise<ChatStream> {
+export function openGeminiChatStream(
+  events: AsyncIterable<SseEvent>,
+  identity: GeminiStreamIdentity,
+): Promise<ChatStream> {
   const translator = new GeminiStreamTranslator(identity);
   return primeChatStream(translator.translate(events), () => translator.usage);
 }
@@ -74,21 +77,41 @@ export class GeminiStreamTranslator {
                 index: toolIndex,
                 id: this.ids.idFor(part),
                 type: 'function',
-                function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+                function: {
+                  name: part.functionCall.name,
+                  arguments: JSON.stringify(part.functionCall.args ?? {}),
+                },
               },
             ],
           });
         }
         if (candidate.finishReason) {
           finished = true;
-          yield this.chunk(index, {}, finishReasonFromGemini(candidate.finishReason, this.toolCallsByCandidate.has(index)));
+          yield this.chunk(
+            index,
+            {},
+            finishReasonFromGemini(candidate.finishReason, this.toolCallsByCandidate.has(index)),
+          );
         }
       }
     }
     if (!finished)
-      throw new UpstreamError('gemini stream ended before a finish reason', 'protocol', 502, 'upstream_error', 'upstream_truncated_stream');
+      throw new UpstreamError(
+        'gemini stream ended before a finish reason',
+        'protocol',
+        502,
+        'upstream_error',
+        'upstream_protocol_error',
+      );
     this.usage = usageFromGemini(this.latestUsage);
-    yield { id: this.id, object: 'chat.completion.chunk', created: this.identity.createdSeconds, model: this.model, choices: [], usage: this.usage };
+    yield {
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.identity.createdSeconds,
+      model: this.model,
+      choices: [],
+      usage: this.usage,
+    };
   }
 
   private *begin(index: number): Generator<ChatChunk> {
@@ -97,7 +120,11 @@ export class GeminiStreamTranslator {
     yield this.chunk(index, { role: 'assistant', content: '' });
   }
 
-  private chunk(index: number, delta: ChatChunk['choices'][number]['delta'], finishReason: FinishReason | null = null): ChatChunk {
+  private chunk(
+    index: number,
+    delta: ChatChunk['choices'][number]['delta'],
+    finishReason: FinishReason | null = null,
+  ): ChatChunk {
     return {
       id: this.id,
       object: 'chat.completion.chunk',
@@ -112,6 +139,12 @@ function parseEvent(sse: SseEvent): GeminiResponse | GeminiErrorBody {
   try {
     return JSON.parse(sse.data) as GeminiResponse | GeminiErrorBody;
   } catch {
-    throw new UpstreamError('gemini sent an unreadable stream event', 'protocol', 502, 'upstream_error', 'upstream_bad_response');
+    throw new UpstreamError(
+      'gemini sent an unreadable stream event',
+      'protocol',
+      502,
+      'upstream_error',
+      'upstream_protocol_error',
+    );
   }
 }

@@ -1,6 +1,12 @@
 import type { ChatRequest, ContentPart, EmbeddingsRequest } from '../chat-types.ts';
 import { invalidChatRequestError } from '../invalid-chat-request-error.ts';
-import type { GeminiBatchEmbedRequest, GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiRequest } from './wire.ts';
+import type {
+  GeminiBatchEmbedRequest,
+  GeminiContent,
+  GeminiGenerationConfig,
+  GeminiPart,
+  GeminiRequest,
+} from './wire.ts';
 
 /**
  * Translates an OpenAI chat request into a Gemini `generateContent` request: system and developer
@@ -32,7 +38,12 @@ export function toGeminiRequest(request: ChatRequest): GeminiRequest {
         const parts = message.content ? textParts(message.content) : [];
         for (const call of message.tool_calls ?? []) {
           functionNameByCallId.set(call.id, call.function.name);
-          parts.push({ functionCall: { name: call.function.name, args: parseToolArguments(call.id, call.function.arguments) } });
+          parts.push({
+            functionCall: {
+              name: call.function.name,
+              args: parseToolArguments(call.id, call.function.arguments),
+            },
+          });
         }
         push('model', parts);
         break;
@@ -42,9 +53,12 @@ export function toGeminiRequest(request: ChatRequest): GeminiRequest {
         if (!name)
           throw invalidChatRequestError(
             `tool message answers \`${message.tool_call_id}\`, which no earlier assistant message called`,
-            'unknown_tool_call',
+            'invalid_request',
           );
-        const text = typeof message.content === 'string' ? message.content : message.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+        const text =
+          typeof message.content === 'string'
+            ? message.content
+            : message.content.map((p) => (p.type === 'text' ? p.text : '')).join('');
         push('user', [{ functionResponse: { name, response: functionResponseObject(text) } }]);
         break;
       }
@@ -116,7 +130,8 @@ function userParts(content: string | ContentPart[]): GeminiPart[] {
     const url = part.image_url.url;
     const match = dataUrlPattern.exec(url);
     if (match) return [{ inlineData: { mimeType: match[1]!, data: match[2]! } }];
-    if (url.startsWith('data:')) throw invalidChatRequestError('image data urls must be base64-encoded', 'invalid_image_url');
+    if (url.startsWith('data:'))
+      throw invalidChatRequestError('image data urls must be base64-encoded', 'invalid_request');
     const mimeType = imageMimeTypeOf(url);
     return [{ fileData: { fileUri: url, ...(mimeType ? { mimeType } : {}) } }];
   });
@@ -143,10 +158,13 @@ function parseToolArguments(id: string, args: string): Record<string, unknown> {
   try {
     parsed = JSON.parse(args);
   } catch {
-    throw invalidChatRequestError(`arguments of tool call \`${id}\` are not valid json`, 'invalid_tool_arguments');
+    throw invalidChatRequestError(`arguments of tool call \`${id}\` are not valid json`, 'invalid_request');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw invalidChatRequestError(`arguments of tool call \`${id}\` must be a json object`, 'invalid_tool_arguments');
+    throw invalidChatRequestError(
+      `arguments of tool call \`${id}\` must be a json object`,
+      'invalid_request',
+    );
   return parsed as Record<string, unknown>;
 }
 
@@ -154,7 +172,8 @@ function parseToolArguments(id: string, args: string): Record<string, unknown> {
 function functionResponseObject(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
     return { output: parsed };
   } catch {
     return { output: text };
@@ -203,9 +222,12 @@ export function toGeminiSchema(schema: Record<string, unknown>): Record<string, 
     } else if (key === 'const') out.enum = [value];
     else if (!geminiSchemaKeywords.has(key)) continue;
     else if (key === 'properties' && isRecord(value))
-      out.properties = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, isRecord(sub) ? toGeminiSchema(sub) : sub]));
+      out.properties = Object.fromEntries(
+        Object.entries(value).map(([name, sub]) => [name, isRecord(sub) ? toGeminiSchema(sub) : sub]),
+      );
     else if (key === 'items' && isRecord(value)) out.items = toGeminiSchema(value);
-    else if (key === 'anyOf' && Array.isArray(value)) out.anyOf = value.map((sub) => (isRecord(sub) ? toGeminiSchema(sub) : sub));
+    else if (key === 'anyOf' && Array.isArray(value))
+      out.anyOf = value.map((sub) => (isRecord(sub) ? toGeminiSchema(sub) : sub));
     else out[key] = value;
   }
   return out;
@@ -217,7 +239,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isEmptyObjectSchema(schema: Record<string, unknown>): boolean {
   const properties = schema.properties;
-  return String(schema.type).toLowerCase() === 'object' && (!isRecord(properties) || Object.keys(properties).length === 0);
+  return (
+    String(schema.type).toLowerCase() === 'object' &&
+    (!isRecord(properties) || Object.keys(properties).length === 0)
+  );
 }
 
 /**
@@ -225,13 +250,21 @@ function isEmptyObjectSchema(schema: Record<string, unknown>): boolean {
  * one request per input string; `dimensions` → `outputDimensionality`. Token-id inputs have no
  * Gemini equivalent and are rejected.
  */
-export function toGeminiBatchEmbedRequest(request: EmbeddingsRequest, model: string): GeminiBatchEmbedRequest {
+export function toGeminiBatchEmbedRequest(
+  request: EmbeddingsRequest,
+  model: string,
+): GeminiBatchEmbedRequest {
   const inputs = typeof request.input === 'string' ? [request.input] : request.input;
   const texts = inputs.map((input) => {
-    if (typeof input !== 'string') throw invalidChatRequestError('gemini embeddings take text input, not token ids');
+    if (typeof input !== 'string')
+      throw invalidChatRequestError(
+        'gemini embeddings take text input, not token ids',
+        'unsupported_capability',
+      );
     return input;
   });
-  if (texts.length === 0) throw invalidChatRequestError('embeddings `input` must not be empty');
+  if (texts.length === 0)
+    throw invalidChatRequestError('embeddings `input` must not be empty', 'invalid_request');
   const name = `models/${model.replace(/^models\//, '')}`;
   return {
     requests: texts.map((text) => ({

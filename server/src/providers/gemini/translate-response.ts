@@ -1,11 +1,27 @@
-import type { ChatCompletion, EmbeddingsRequest, EmbeddingsResponse, FinishReason, ToolCall, Usage } from '../chat-types.ts';
-import type { GeminiBatchEmbedResponse, GeminiFinishReason, GeminiPart, GeminiResponse, GeminiUsageMetadata } from './wire.ts';
+import type {
+  ChatCompletion,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  FinishReason,
+  ToolCall,
+  Usage,
+} from '../chat-types.ts';
+import type {
+  GeminiBatchEmbedResponse,
+  GeminiFinishReason,
+  GeminiPart,
+  GeminiResponse,
+  GeminiUsageMetadata,
+} from './wire.ts';
 
 /**
  * Maps Gemini's `finishReason` to OpenAI's `finish_reason`: a candidate that called functions ends
  * with `tool_calls` (Gemini says STOP); safety, recitation and blocklist stops are content filters.
  */
-export function finishReasonFromGemini(reason: GeminiFinishReason | undefined, calledFunctions: boolean): FinishReason | null {
+export function finishReasonFromGemini(
+  reason: GeminiFinishReason | undefined,
+  calledFunctions: boolean,
+): FinishReason | null {
   if (reason === undefined) return null;
   switch (reason) {
     case 'MAX_TOKENS':
@@ -57,7 +73,10 @@ export function answerText(parts: readonly GeminiPart[]): string | undefined {
  * Translates a `generateContent` response into an OpenAI chat completion, one choice per candidate.
  * A prompt blocked before any candidate was generated becomes one empty `content_filter` choice.
  */
-export function fromGeminiResponse(response: GeminiResponse, fallback: { id: string; model: string; createdSeconds: number }): ChatCompletion {
+export function fromGeminiResponse(
+  response: GeminiResponse,
+  fallback: { id: string; model: string; createdSeconds: number },
+): ChatCompletion {
   const ids = new ToolCallIds();
   const candidates = response.candidates ?? [];
   const choices: ChatCompletion['choices'] = candidates.map((candidate, position) => {
@@ -65,16 +84,28 @@ export function fromGeminiResponse(response: GeminiResponse, fallback: { id: str
     const toolCalls: ToolCall[] = [];
     for (const part of parts) {
       if (part.functionCall)
-        toolCalls.push({ id: ids.idFor(part), type: 'function', function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) } });
+        toolCalls.push({
+          id: ids.idFor(part),
+          type: 'function',
+          function: { name: part.functionCall.name, arguments: JSON.stringify(part.functionCall.args ?? {}) },
+        });
     }
     return {
       index: candidate.index ?? position,
-      message: { role: 'assistant', content: answerText(parts) ?? null, ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}) },
+      message: {
+        role: 'assistant',
+        content: answerText(parts) ?? null,
+        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+      },
       finish_reason: finishReasonFromGemini(candidate.finishReason ?? 'STOP', toolCalls.length > 0),
     };
   });
   if (choices.length === 0)
-    choices.push({ index: 0, message: { role: 'assistant', content: null }, finish_reason: response.promptFeedback?.blockReason ? 'content_filter' : 'stop' });
+    choices.push({
+      index: 0,
+      message: { role: 'assistant', content: null },
+      finish_reason: response.promptFeedback?.blockReason ? 'content_filter' : 'stop',
+    });
   return {
     id: response.responseId ?? fallback.id,
     object: 'chat.completion',
@@ -90,15 +121,25 @@ export function fromGeminiResponse(response: GeminiResponse, fallback: { id: str
  * token counts for embeddings, so usage is estimated at four UTF-8 bytes a token: quotas must still
  * charge something.
  */
-export function fromGeminiBatchEmbedResponse(response: GeminiBatchEmbedResponse, request: EmbeddingsRequest, model: string): EmbeddingsResponse {
+export function fromGeminiBatchEmbedResponse(
+  response: GeminiBatchEmbedResponse,
+  request: EmbeddingsRequest,
+  model: string,
+): EmbeddingsResponse {
   const texts = typeof request.input === 'string' ? [request.input] : (request.input as string[]);
-  const estimatedTokens = texts.reduce((sum, text) => sum + Math.ceil(Buffer.byteLength(text, 'utf8') / 4), 0);
+  const estimatedTokens = texts.reduce(
+    (sum, text) => sum + Math.ceil(Buffer.byteLength(text, 'utf8') / 4),
+    0,
+  );
   return {
     object: 'list',
     data: response.embeddings.map((embedding, index) => ({
       object: 'embedding',
       index,
-      embedding: request.encoding_format === 'base64' ? Buffer.from(new Float32Array(embedding.values).buffer).toString('base64') : embedding.values,
+      embedding:
+        request.encoding_format === 'base64'
+          ? Buffer.from(new Float32Array(embedding.values).buffer).toString('base64')
+          : embedding.values,
     })),
     model,
     usage: { prompt_tokens: estimatedTokens, total_tokens: estimatedTokens },

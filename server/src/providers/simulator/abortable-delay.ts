@@ -5,8 +5,20 @@ export function abortedError(provider: string, signal: AbortSignal): UpstreamErr
   const reason: unknown = signal.reason;
   if (reason instanceof UpstreamError) return reason;
   if (reason instanceof Error && reason.name === 'TimeoutError')
-    return new UpstreamError(`${provider} call timed out`, 'timeout', 504, 'upstream_error', 'upstream_timeout');
-  return new UpstreamError(`${provider} call aborted`, 'aborted', 499, 'upstream_error', 'client_closed_request');
+    return new UpstreamError(
+      `${provider} call timed out`,
+      'timeout',
+      504,
+      'upstream_error',
+      'upstream_timeout',
+    );
+  return new UpstreamError(
+    `${provider} call aborted`,
+    'aborted',
+    499,
+    'upstream_error',
+    'client_closed_request',
+  );
 }
 
 /**

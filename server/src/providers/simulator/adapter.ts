@@ -7,12 +7,19 @@ import { upstreamErrorFromStatus } from '../upstream-error-map.ts';
 import { abortableDelay } from './abortable-delay.ts';
 import { resolveCapabilityTier } from './capability-tier.ts';
 import { hashText } from './deterministic-hash.ts';
-import { defaultEmbeddingDimensions, embedText, embeddingToBase64 } from './hashed-embedding.ts';
-import { type SeededRandom, createSeededRandom } from './seeded-random.ts';
-import { type SimMarkers, parseSimMarkers } from './sim-markers.ts';
+import { defaultEmbeddingDimensions, embeddingToBase64, embedText } from './hashed-embedding.ts';
 import { messageText } from './message-text.ts';
+import { createSeededRandom, type SeededRandom } from './seeded-random.ts';
+import { parseSimMarkers, type SimMarkers } from './sim-markers.ts';
 import { type SimulatedAnswer, simulateAnswer } from './simulated-answer.ts';
-import { type SimulatedPacing, type SimulatedResponseMeta, midstreamError, paceChunks, toChatChunks, toChatCompletion } from './stream.ts';
+import {
+  midstreamError,
+  paceChunks,
+  type SimulatedPacing,
+  type SimulatedResponseMeta,
+  toChatChunks,
+  toChatCompletion,
+} from './stream.ts';
 import { estimateTokens } from './token-estimate.ts';
 
 /** The simulator's latency and failure profile with the schema's defaults filled in. */
@@ -59,12 +66,21 @@ export class SimulatorAdapter implements ProviderAdapter {
     const { pacing } = simulated;
     if (simulated.markers.bodyError) throw bodyError(simulated.provider);
     const chunkCount = 1 + answer.tokens.length;
-    if (pacing.stallAfterChunks !== undefined) await abortableDelay(Number.POSITIVE_INFINITY, call.signal, simulated.provider);
+    if (pacing.stallAfterChunks !== undefined)
+      await abortableDelay(Number.POSITIVE_INFINITY, call.signal, simulated.provider);
     if (pacing.errorAfterChunks !== undefined) {
-      await abortableDelay(pacing.firstTokenMs + Math.min(pacing.errorAfterChunks, chunkCount) * pacing.perTokenMs, call.signal, simulated.provider);
+      await abortableDelay(
+        pacing.firstTokenMs + Math.min(pacing.errorAfterChunks, chunkCount) * pacing.perTokenMs,
+        call.signal,
+        simulated.provider,
+      );
       throw midstreamError(simulated.provider, pacing.errorAfterChunks);
     }
-    await abortableDelay(pacing.firstTokenMs + answer.tokens.length * pacing.perTokenMs, call.signal, simulated.provider);
+    await abortableDelay(
+      pacing.firstTokenMs + answer.tokens.length * pacing.perTokenMs,
+      call.signal,
+      simulated.provider,
+    );
     return toChatCompletion(answer, meta);
   }
 
@@ -93,18 +109,31 @@ export class SimulatorAdapter implements ProviderAdapter {
     const simulated = this.begin(undefined, call);
     const dimensions = request.dimensions ?? defaultEmbeddingDimensions;
     if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 4096)
-      throw invalidChatRequestError(`expected \`dimensions\` to be an integer from 1 to 4096, got \`${dimensions}\``, 'invalid_value');
+      throw invalidChatRequestError(
+        `expected \`dimensions\` to be an integer from 1 to 4096, got \`${dimensions}\``,
+        'invalid_value',
+      );
     const inputs = embeddingInputs(request.input);
-    if (inputs.length === 0) throw invalidChatRequestError('expected `input` to hold at least one text, got none', 'invalid_value');
+    if (inputs.length === 0)
+      throw invalidChatRequestError('expected `input` to hold at least one text, got none', 'invalid_value');
     await this.failBeforeResponse(simulated, call.signal);
     await abortableDelay(simulated.pacing.firstTokenMs, call.signal, simulated.provider);
     let promptTokens = 0;
     const data = inputs.map((input, index) => {
       promptTokens += typeof input === 'string' ? estimateTokens(input) : Math.max(1, input.length);
       const vector = embedText(input, dimensions);
-      return { object: 'embedding' as const, index, embedding: request.encoding_format === 'base64' ? embeddingToBase64(vector) : vector };
+      return {
+        object: 'embedding' as const,
+        index,
+        embedding: request.encoding_format === 'base64' ? embeddingToBase64(vector) : vector,
+      };
     });
-    return { object: 'list', data, model: call.deployment.model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
+    return {
+      object: 'list',
+      data,
+      model: call.deployment.model,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+    };
   }
 
   /** Nothing to close: no connections. */
@@ -134,11 +163,21 @@ export class SimulatorAdapter implements ProviderAdapter {
     };
   }
 
-  private answer(request: ChatRequest, call: ProviderCall, simulated: SimulatedCall): { answer: SimulatedAnswer; meta: SimulatedResponseMeta } {
+  private answer(
+    request: ChatRequest,
+    call: ProviderCall,
+    simulated: SimulatedCall,
+  ): { answer: SimulatedAnswer; meta: SimulatedResponseMeta } {
     const model = call.deployment.model;
     const tier = resolveCapabilityTier(model, simulated.profile.tier);
     const { prompt } = simulated;
-    const answer = simulateAnswer(request, { tier, seed: simulated.profile.seed, model, prompt, refuse: simulated.markers.refuse });
+    const answer = simulateAnswer(request, {
+      tier,
+      seed: simulated.profile.seed,
+      model,
+      prompt,
+      refuse: simulated.markers.refuse,
+    });
     const meta: SimulatedResponseMeta = {
       id: `chatcmpl-sim${hashText(model, prompt, simulated.profile.seed).toString(36)}${this.calls.toString(36)}`,
       created: Math.floor(Date.now() / 1000),
@@ -151,10 +190,12 @@ export class SimulatorAdapter implements ProviderAdapter {
 
   /** `#sim:slow`'s extra wait for errors too, then the marker's or the profile's injected status error. */
   private async failBeforeResponse(simulated: SimulatedCall, signal: AbortSignal): Promise<void> {
-    const status = simulated.markers.errorStatus ?? (simulated.injectedError ? simulated.profile.errorStatus : undefined);
+    const status =
+      simulated.markers.errorStatus ?? (simulated.injectedError ? simulated.profile.errorStatus : undefined);
     if (status === undefined) return;
     await abortableDelay(simulated.markers.slowMs ?? 0, signal, simulated.provider);
-    const why = simulated.markers.errorStatus !== undefined ? '#sim:error' : `errorRate ${simulated.profile.errorRate}`;
+    const why =
+      simulated.markers.errorStatus !== undefined ? '#sim:error' : `errorRate ${simulated.profile.errorRate}`;
     const retryAfterMs = status === 429 || status === 503 ? 1000 : undefined;
     throw upstreamErrorFromStatus(simulated.provider, status, `simulated failure (${why})`, retryAfterMs);
   }

@@ -14,8 +14,7 @@ export interface ArithmeticAnswer {
 }
 
 const cue = /\b(?:what is|what's|compute|calculate|evaluate|solve|how much is)\b|=/i;
-const expression =
-  /(\d+)\s*(\+|-|\*|×|x|\/|÷|plus|minus|times|multiplied by|divided by)\s*(\d+)/i;
+const expression = /(\d+)\s*(\+|-|\*|×|x|\/|÷|plus|minus|times|multiplied by|divided by)\s*(\d+)/i;
 const operators: Record<string, '+' | '-' | '*' | '/'> = {
   '+': '+',
   plus: '+',
@@ -47,7 +46,13 @@ export function solveArithmetic(prompt: string, tier: number, salt: number): Ari
   const requiredTier = Math.min(5, Math.max(1, digits - 1));
   const correct = compute(BigInt(left), operator, BigInt(right));
   const solved = tier >= requiredTier;
-  return { correct, answer: solved ? correct : corrupt(correct, hashText(salt, whole)), solved, requiredTier, expression: whole.trim() };
+  return {
+    correct,
+    answer: solved ? correct : corrupt(correct, hashText(salt, whole)),
+    solved,
+    requiredTier,
+    expression: whole.trim(),
+  };
 }
 
 function compute(a: bigint, operator: '+' | '-' | '*' | '/', b: bigint): string {

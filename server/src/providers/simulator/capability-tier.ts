@@ -1,4 +1,4 @@
-/** The schema's default tier: a profile carrying it is treated as not choosing one. */
+/** The tier of a simulated model whose profile and name say nothing. */
 const defaultTier = 3;
 
 const namedTiers: [RegExp, number][] = [
@@ -18,11 +18,9 @@ export function tierFromModelName(model: string): number | undefined {
 }
 
 /**
- * The capability tier (1 weak … 5 strong) a simulated model answers with. The profile's `tier` wins
- * when it is set to something other than the schema's default (3), since a parsed profile always
- * carries one; otherwise the tier the model name encodes; otherwise 3.
+ * The capability tier (1 weak … 5 strong) a simulated model answers with: the profile's `tier` when
+ * the policy sets one, else the tier the model name encodes, else 3.
  */
 export function resolveCapabilityTier(model: string, profileTier: number | undefined): number {
-  if (profileTier !== undefined && profileTier !== defaultTier) return profileTier;
-  return tierFromModelName(model) ?? profileTier ?? defaultTier;
+  return profileTier ?? tierFromModelName(model) ?? defaultTier;
 }

@@ -16,7 +16,10 @@ export interface FormatInstructions {
 export function parseFormatInstructions(prompt: string): FormatInstructions {
   const words = /\b(?:in|with|using|of)?\s*(?:exactly\s+)?(\d{1,3})\s+words?\b/i.exec(prompt);
   return {
-    exactWords: words && /\bexactly\b|\banswer in\b|\brespond in\b|\breply in\b/i.test(prompt) ? Number(words[1]) : undefined,
+    exactWords:
+      words && /\bexactly\b|\banswer in\b|\brespond in\b|\breply in\b/i.test(prompt)
+        ? Number(words[1])
+        : undefined,
     uppercase: /\b(?:upper-?case|all caps|all capitals|capital letters)\b/i.test(prompt),
     lowercase: /\b(?:lower-?case|no capital letters)\b/i.test(prompt),
     numberOnly: /\b(?:only|just) (?:the|a) (?:number|result)\b|\bnothing but the number\b/i.test(prompt),
@@ -43,7 +46,9 @@ export function applyFormatInstructions(
   const follows = tier >= 3;
   let result = text;
   if (instructions.exactWords !== undefined) {
-    const target = follows ? instructions.exactWords : instructions.exactWords + 1 + (hashText(salt, 'words') % 3);
+    const target = follows
+      ? instructions.exactWords
+      : instructions.exactWords + 1 + (hashText(salt, 'words') % 3);
     result = toWordCount(text, Math.max(1, target), filler);
   }
   if (follows && instructions.uppercase) result = result.toUpperCase();
@@ -52,8 +57,14 @@ export function applyFormatInstructions(
 }
 
 function toWordCount(text: string, count: number, filler: readonly string[]): string {
-  const words = text.replace(/[.!?]+$/, '').split(/\s+/).filter(Boolean);
+  const words = text
+    .replace(/[.!?]+$/, '')
+    .split(/\s+/)
+    .filter(Boolean);
   const pool = filler.length > 0 ? filler : ['indeed'];
   for (let i = 0; words.length < count; i++) words.push(pool[i % pool.length]!);
-  return `${words.slice(0, count).join(' ')}.`;
+  return `${words
+    .slice(0, count)
+    .join(' ')
+    .replace(/[^\p{L}\p{N}]+$/u, '')}.`;
 }

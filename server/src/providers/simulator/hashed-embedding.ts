@@ -8,13 +8,17 @@ export const defaultEmbeddingDimensions = 256;
  * L2-normalised. Texts sharing most words and spellings land close (near-duplicates > 0.9 cosine);
  * texts sharing none land near orthogonal. Token-id input is embedded as its ids.
  */
-export function embedText(input: string | readonly number[], dimensions = defaultEmbeddingDimensions): number[] {
+export function embedText(
+  input: string | readonly number[],
+  dimensions = defaultEmbeddingDimensions,
+): number[] {
   const vector = new Float64Array(dimensions);
   const add = (feature: string, weight: number) => {
     const hash = hashText(feature);
     vector[hash % dimensions]! += hash & 0x80000000 ? -weight : weight;
   };
-  const words = typeof input === 'string' ? (input.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) : input.map(String);
+  const words =
+    typeof input === 'string' ? (input.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) : input.map(String);
   for (const word of words) {
     add(`w:${word}`, 1);
     const padded = `^${word}$`;
@@ -29,7 +33,7 @@ export function embedText(input: string | readonly number[], dimensions = defaul
 /** An embedding as OpenAI's `encoding_format: base64` sends it: little-endian float32s, base64. */
 export function embeddingToBase64(embedding: readonly number[]): string {
   const bytes = Buffer.alloc(embedding.length * 4);
-  embedding.forEach((value, index) => bytes.writeFloatLE(value, index * 4));
+  for (const [index, value] of embedding.entries()) bytes.writeFloatLE(value, index * 4);
   return bytes.toString('base64');
 }
 

@@ -29,9 +29,16 @@ export interface FillContext {
 }
 
 const extraction = /\bextract\s+(?:the\s+)?(.+?)\s+from\s*:?\s*([\s\S]*)$/i;
-const entityKey = /name|person|author|city|country|place|location|company|organi[sz]ation|brand|team|user|customer|capital|destination|origin/i;
-const numericKey = /age|count|number|year|price|amount|quantity|total|score|rating|size|height|weight|salary|population/i;
-const sentenceStarters = new Set(['Extract', 'The', 'What', 'Answer', 'Please', 'Return', 'Give', 'A', 'An', 'In', 'On', 'At', 'It', 'This', 'From']);
+const entityKey =
+  /name|person|author|city|country|place|location|company|organi[sz]ation|brand|team|user|customer|capital|destination|origin/i;
+const numericKey =
+  /age|count|number|year|price|amount|quantity|total|score|rating|size|height|weight|salary|population/i;
+/** Capitalised only because they start a sentence: never taken for names. */
+const sentenceStarters = new Set(
+  'A An The This That These Those It Its In On At From For To Of By With And But Or If Is Are Was Were Do Does Did Can Could Would Should Will Please Extract Answer Return Give Use Call Get Find Show Tell Check Look Search Book Send Create List Write Ask Make Let How Why When Where Who Which What I My We Our You Your He She They Hi Hello Dear'.split(
+    ' ',
+  ),
+);
 
 /**
  * Answers a `json_object` or `json_schema` request. With a schema, every declared property is
@@ -60,17 +67,39 @@ export function answerAsJson(
   const value = fillJsonValue(schema, '', context);
   const difficulty = schemaDifficulty(schema, schema, 0);
   const capacity = tier >= 5 ? Number.POSITIVE_INFINITY : 2 * tier;
-  if (difficulty <= capacity) return { text: JSON.stringify(value), valid: true, complete: true, struggled: false };
+  if (difficulty <= capacity)
+    return { text: JSON.stringify(value), valid: true, complete: true, struggled: false };
   const text = JSON.stringify(value);
-  if (tier <= 2) return { text: text.slice(0, Math.max(1, Math.floor(text.length * 0.6))), valid: false, complete: false, struggled: true };
-  return { text: JSON.stringify(withoutLastRequired(value, schema)), valid: true, complete: false, struggled: true };
+  if (tier <= 2)
+    return {
+      text: text.slice(0, Math.max(1, Math.floor(text.length * 0.6))),
+      valid: false,
+      complete: false,
+      struggled: true,
+    };
+  return {
+    text: JSON.stringify(withoutLastRequired(value, schema)),
+    valid: true,
+    complete: false,
+    struggled: true,
+  };
 }
 
 /** A fill context over `source`: its capitalised entities and numbers, consumed in order. */
-export function createFillContext(root: JsonSchema, source: string, extract: boolean, salt: number): FillContext {
+export function createFillContext(
+  root: JsonSchema,
+  source: string,
+  extract: boolean,
+  salt: number,
+): FillContext {
   const entities = [...source.matchAll(/\b\p{Lu}[\p{L}'-]*(?:\s+\p{Lu}[\p{L}'-]*)*/gu)]
     .map((match) => match[0])
-    .map((entity) => (sentenceStarters.has(entity.split(/\s+/)[0] ?? '') ? entity.split(/\s+/).slice(1).join(' ') : entity))
+    .map((entity) =>
+      entity
+        .split(/\s+/)
+        .filter((word, index) => index > 0 || !sentenceStarters.has(word))
+        .join(' '),
+    )
     .filter((entity) => entity.length > 0);
   const numbers = [...source.matchAll(/-?\d+(?:\.\d+)?/g)].map((match) => match[0]);
   return { extract, source, entities, numbers, used: { entities: 0, numbers: 0 }, salt, root };
@@ -82,19 +111,25 @@ export function fillJsonValue(schema: JsonSchema, key: string, context: FillCont
   if ('const' in resolved) return resolved.const;
   if (Array.isArray(resolved.enum) && resolved.enum.length > 0) {
     const named = context.extract
-      ? resolved.enum.find((option) => typeof option === 'string' && context.source.toLowerCase().includes(option.toLowerCase()))
+      ? resolved.enum.find(
+          (option) =>
+            typeof option === 'string' && context.source.toLowerCase().includes(option.toLowerCase()),
+        )
       : undefined;
     return named ?? resolved.enum[0];
   }
   const branches = (resolved.anyOf ?? resolved.oneOf) as JsonSchema[] | undefined;
   if (Array.isArray(branches) && branches.length > 0) {
-    const branch = branches.find((candidate) => resolveSchema(candidate, context.root).type !== 'null') ?? branches[0]!;
+    const branch =
+      branches.find((candidate) => resolveSchema(candidate, context.root).type !== 'null') ?? branches[0]!;
     return fillJsonValue(branch, key, context);
   }
   switch (typeOf(resolved)) {
     case 'object': {
       const properties = (resolved.properties ?? {}) as Record<string, JsonSchema>;
-      return Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, fillJsonValue(property, name, context)]));
+      return Object.fromEntries(
+        Object.entries(properties).map(([name, property]) => [name, fillJsonValue(property, name, context)]),
+      );
     }
     case 'array': {
       const items = (resolved.items ?? { type: 'string' }) as JsonSchema;
@@ -118,12 +153,16 @@ function stringFor(schema: JsonSchema, key: string, context: FillContext): strin
   const { source } = context;
   if (format === 'email' || /e-?mail/i.test(key))
     return (context.extract && /[\w.+-]+@[\w-]+\.[\w.]+/.exec(source)?.[0]) || 'someone@example.com';
-  if (format === 'date' || /date|day|birthday/i.test(key)) return (context.extract && /\d{4}-\d{2}-\d{2}/.exec(source)?.[0]) || '2024-01-01';
+  if (format === 'date' || /date|day|birthday/i.test(key))
+    return (context.extract && /\d{4}-\d{2}-\d{2}/.exec(source)?.[0]) || '2024-01-01';
   if (format === 'date-time') return '2024-01-01T00:00:00Z';
-  if (format === 'uri' || format === 'url' || /url|link|website/i.test(key)) return (context.extract && /https?:\/\/\S+/.exec(source)?.[0]) || 'https://example.com';
+  if (format === 'uri' || format === 'url' || /url|link|website/i.test(key))
+    return (context.extract && /https?:\/\/\S+/.exec(source)?.[0]) || 'https://example.com';
   if (format === 'uuid') return uuidFrom(hashText(context.salt, key));
   if (!context.extract) return entityKey.test(key) ? 'Unknown' : 'example';
-  const stated = new RegExp(`\\b${escapeRegExp(key.replace(/_/g, ' '))}\\s*(?:is|:|=)\\s*([^,.;]+)`, 'i').exec(source)?.[1]?.trim();
+  const stated = new RegExp(`\\b${escapeRegExp(key.replace(/_/g, ' '))}\\s*(?:is|:|=)\\s*([^,.;]+)`, 'i')
+    .exec(source)?.[1]
+    ?.trim();
   if (stated) return stated;
   if (entityKey.test(key) || key === '') {
     const entity = context.entities[context.used.entities];
@@ -132,13 +171,16 @@ function stringFor(schema: JsonSchema, key: string, context: FillContext): strin
       return entity;
     }
   }
-  if (/query|search|question|text|prompt|input|message|content|summary|description|topic|keywords?/i.test(key)) return source.slice(0, 200);
+  if (
+    /query|search|question|text|prompt|input|message|content|summary|description|topic|keywords?/i.test(key)
+  )
+    return source.slice(0, 200);
   const entity = context.entities[context.used.entities];
   if (entity) {
     context.used.entities++;
     return entity;
   }
-  return source.split(/\s+/).find((word) => word.length > 3) ?? 'example';
+  return 'unknown';
 }
 
 function numberFor(schema: JsonSchema, key: string, context: FillContext): number {
@@ -157,7 +199,8 @@ function numberFor(schema: JsonSchema, key: string, context: FillContext): numbe
 function booleanFor(key: string, context: FillContext): boolean {
   if (!context.extract) return (hashText(context.salt, key) & 1) === 1;
   const word = escapeRegExp(key.replace(/^(is|has)_/, '').replace(/_/g, ' '));
-  if (new RegExp(`\\b(?:not|no|never|isn't|doesn't)\\s+(?:\\w+\\s+)?${word}`, 'i').test(context.source)) return false;
+  if (new RegExp(`\\b(?:not|no|never|isn't|doesn't)\\s+(?:\\w+\\s+)?${word}`, 'i').test(context.source))
+    return false;
   return new RegExp(`\\b${word}`, 'i').test(context.source);
 }
 
@@ -165,9 +208,17 @@ function booleanFor(key: string, context: FillContext): boolean {
 function schemaForFields(fields: string): JsonSchema {
   const keys = fields
     .split(/\s*(?:,|\band\b|&)\s*/i)
-    .map((field) => field.trim().replace(/^(?:the|his|her|their|its)\s+/i, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_'))
+    .map((field) =>
+      field
+        .trim()
+        .replace(/^(?:the|his|her|their|its)\s+/i, '')
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}]+/gu, '_'),
+    )
     .filter((key) => key.length > 0);
-  const properties = Object.fromEntries(keys.map((key) => [key, { type: numericKey.test(key) ? 'number' : 'string' }]));
+  const properties = Object.fromEntries(
+    keys.map((key) => [key, { type: numericKey.test(key) ? 'number' : 'string' }]),
+  );
   return { type: 'object', properties, required: keys };
 }
 
@@ -177,9 +228,13 @@ function schemaDifficulty(schema: JsonSchema, root: JsonSchema, depth: number): 
   const kind = typeOf(resolved);
   if (kind === 'object') {
     const properties = Object.values((resolved.properties ?? {}) as Record<string, JsonSchema>);
-    return (depth > 0 ? 2 : 0) + properties.reduce((sum, property) => sum + schemaDifficulty(property, root, depth + 1), 0);
+    return (
+      (depth > 0 ? 2 : 0) +
+      properties.reduce((sum, property) => sum + schemaDifficulty(property, root, depth + 1), 0)
+    );
   }
-  if (kind === 'array') return (depth > 0 ? 2 : 0) + schemaDifficulty((resolved.items ?? {}) as JsonSchema, root, depth + 1);
+  if (kind === 'array')
+    return (depth > 0 ? 2 : 0) + schemaDifficulty((resolved.items ?? {}) as JsonSchema, root, depth + 1);
   return 1;
 }
 
@@ -194,12 +249,15 @@ function resolveSchema(schema: JsonSchema, root: JsonSchema): JsonSchema {
   const ref = schema.$ref;
   if (typeof ref !== 'string' || !ref.startsWith('#/')) return schema;
   let target: unknown = root;
-  for (const part of ref.slice(2).split('/')) target = (target as Record<string, unknown> | undefined)?.[part];
+  for (const part of ref.slice(2).split('/'))
+    target = (target as Record<string, unknown> | undefined)?.[part];
   return typeof target === 'object' && target !== null ? resolveSchema(target as JsonSchema, root) : {};
 }
 
 function typeOf(schema: JsonSchema): string {
-  const type = Array.isArray(schema.type) ? schema.type.find((candidate) => candidate !== 'null') : schema.type;
+  const type = Array.isArray(schema.type)
+    ? schema.type.find((candidate) => candidate !== 'null')
+    : schema.type;
   if (typeof type === 'string') return type;
   if (schema.properties) return 'object';
   if (schema.items) return 'array';

@@ -17,7 +17,12 @@ export interface SimMarkers {
 }
 
 const markerPattern = /#sim:([a-z-]+)(?:=(\S*))?/g;
-const valued = { error: 'a status such as 503', slow: 'milliseconds', stall: 'a chunk count', 'midstream-error': 'a chunk count' };
+const valued = {
+  error: 'a status such as 503',
+  slow: 'milliseconds',
+  stall: 'a chunk count',
+  'midstream-error': 'a chunk count',
+};
 const flags = ['refuse', 'body-error'];
 
 /**

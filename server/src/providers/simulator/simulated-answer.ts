@@ -1,11 +1,15 @@
 import type { ChatMessage, ChatRequest, FinishReason, TokenLogprob, ToolCall, Usage } from '../chat-types.ts';
 import { solveArithmetic } from './arithmetic-task.ts';
 import { hashText } from './deterministic-hash.ts';
-import { applyFormatInstructions, hasFormatInstructions, parseFormatInstructions } from './format-instructions.ts';
+import {
+  applyFormatInstructions,
+  hasFormatInstructions,
+  parseFormatInstructions,
+} from './format-instructions.ts';
 import { answerAsJson } from './json-answer.ts';
 import { messageText } from './message-text.ts';
-import { simulateLogprobs } from './token-logprobs.ts';
 import { estimateTokens, splitIntoTokens } from './token-estimate.ts';
+import { simulateLogprobs } from './token-logprobs.ts';
 import { answerFromToolResults, chooseToolCalls } from './tool-call-answer.ts';
 
 /** The refusal text `#sim:refuse` answers with. */
@@ -73,10 +77,19 @@ export function simulateAnswer(request: ChatRequest, context: SimulationContext)
     const arithmetic = solveArithmetic(context.prompt, context.tier, salt);
     if (arithmetic) {
       struggled = !arithmetic.solved;
-      text = instructions.numberOnly && context.tier >= 3 ? arithmetic.answer : `${arithmetic.expression} = ${arithmetic.answer}.`;
+      text =
+        instructions.numberOnly && context.tier >= 3
+          ? arithmetic.answer
+          : `${arithmetic.expression} = ${arithmetic.answer}.`;
     } else text = composeProse(context.prompt, salt);
     if (hasFormatInstructions(instructions)) {
-      const applied = applyFormatInstructions(text, instructions, context.tier, salt, contentWords(context.prompt));
+      const applied = applyFormatInstructions(
+        text,
+        instructions,
+        context.tier,
+        salt,
+        contentWords(context.prompt),
+      );
       text = applied.text;
       struggled ||= !applied.followed;
     }
@@ -109,7 +122,9 @@ export function simulateAnswer(request: ChatRequest, context: SimulationContext)
 }
 
 function toolCallAnswer(request: ChatRequest, toolCalls: ToolCall[]): SimulatedAnswer {
-  const completion = estimateTokens(toolCalls.map((call) => call.function.name + call.function.arguments).join(''));
+  const completion = estimateTokens(
+    toolCalls.map((call) => call.function.name + call.function.arguments).join(''),
+  );
   return {
     content: null,
     tokens: [],
@@ -138,24 +153,33 @@ function truncateToTokens(tokens: readonly string[], limit: number): { text: str
 function usageOf(request: ChatRequest, completionTokens: number): Usage {
   const tools = request.tools ? JSON.stringify(request.tools) : '';
   const promptTokens = estimateTokens(conversationText(request.messages) + tools);
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 function conversationText(messages: readonly ChatMessage[]): string {
   return messages
     .map((message) => {
-      const calls = message.role === 'assistant' ? (message.tool_calls ?? []).map((call) => call.function.name + call.function.arguments).join('') : '';
+      const calls =
+        message.role === 'assistant'
+          ? (message.tool_calls ?? []).map((call) => call.function.name + call.function.arguments).join('')
+          : '';
       return messageText(message.content) + calls;
     })
     .join('\n');
 }
 
+/** Words of four letters or more that are not stopwords, first spelling kept, in order. */
 function contentWords(prompt: string): string[] {
-  const seen = new Set<string>();
-  for (const word of prompt.toLowerCase().match(/\p{L}[\p{L}'-]*/gu) ?? []) {
-    if (word.length >= 4 && !stopwords.has(word)) seen.add(word);
+  const seen = new Map<string, string>();
+  for (const word of prompt.match(/\p{L}[\p{L}'-]*/gu) ?? []) {
+    const key = word.toLowerCase();
+    if (word.length >= 4 && !stopwords.has(key) && !seen.has(key)) seen.set(key, word);
   }
-  return [...seen];
+  return [...seen.values()];
 }
 
 const middles = [
@@ -165,14 +189,23 @@ const middles = [
   (a: string, b: string) => `The key idea is that ${a} works best when ${b} is kept simple.`,
   (a: string, b: string) => `It helps to compare ${a} with ${b} before deciding.`,
 ];
-const endings = ['Let me know if you want more detail.', 'That is the gist of it.', 'I hope this helps.', 'There is more to say, but that is the core.'];
+const endings = [
+  'Let me know if you want more detail.',
+  'That is the gist of it.',
+  'I hope this helps.',
+  'There is more to say, but that is the core.',
+];
 
 /** A short, deterministic answer built from the prompt's content words. */
 function composeProse(prompt: string, salt: number): string {
   const words = contentWords(prompt);
   if (words.length === 0) return 'Hello! How can I help you today?';
   const [first = 'it', second = 'the details', third] = words;
-  const topic = third ? `${first}, ${second} and ${third}` : words.length === 2 ? `${first} and ${second}` : first;
+  const topic = third
+    ? `${first}, ${second} and ${third}`
+    : words.length === 2
+      ? `${first} and ${second}`
+      : first;
   const middle = middles[salt % middles.length]!(first, second);
   const ending = endings[(salt >>> 8) % endings.length]!;
   return `Here is a short answer about ${topic}. ${middle} ${ending}`;

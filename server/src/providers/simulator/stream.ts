@@ -56,7 +56,10 @@ export function toChatCompletion(answer: SimulatedAnswer, meta: SimulatedRespons
  * pieces; a finish chunk; then a usage chunk with empty `choices`. All but the last carry `usage: null`.
  */
 export function toChatChunks(answer: SimulatedAnswer, meta: SimulatedResponseMeta): ChatChunk[] {
-  const chunk = (choice: ChatChunk['choices'][number] | undefined, usage: ChatChunk['usage'] = null): ChatChunk => ({
+  const chunk = (
+    choice: ChatChunk['choices'][number] | undefined,
+    usage: ChatChunk['usage'] = null,
+  ): ChatChunk => ({
     id: meta.id,
     object: 'chat.completion.chunk',
     created: meta.created,
@@ -67,7 +70,12 @@ export function toChatChunks(answer: SimulatedAnswer, meta: SimulatedResponseMet
   });
   const isToolCalls = answer.toolCalls.length > 0;
   const chunks = [
-    chunk({ index: 0, delta: { role: 'assistant', content: isToolCalls ? null : '', refusal: null }, logprobs: null, finish_reason: null }),
+    chunk({
+      index: 0,
+      delta: { role: 'assistant', content: isToolCalls ? null : '', refusal: null },
+      logprobs: null,
+      finish_reason: null,
+    }),
   ];
   answer.tokens.forEach((token, index) => {
     const logprob = answer.logprobs?.[index];
@@ -84,13 +92,24 @@ export function toChatChunks(answer: SimulatedAnswer, meta: SimulatedResponseMet
     chunks.push(
       chunk({
         index: 0,
-        delta: { tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] },
+        delta: {
+          tool_calls: [
+            { index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } },
+          ],
+        },
         logprobs: null,
         finish_reason: null,
       }),
     );
     for (const piece of splitIntoTokens(call.function.arguments))
-      chunks.push(chunk({ index: 0, delta: { tool_calls: [{ index, function: { arguments: piece } }] }, logprobs: null, finish_reason: null }));
+      chunks.push(
+        chunk({
+          index: 0,
+          delta: { tool_calls: [{ index, function: { arguments: piece } }] },
+          logprobs: null,
+          finish_reason: null,
+        }),
+      );
   });
   chunks.push(chunk({ index: 0, delta: {}, logprobs: null, finish_reason: answer.finishReason }));
   chunks.push(chunk(undefined, answer.usage));
@@ -101,14 +120,24 @@ export function toChatChunks(answer: SimulatedAnswer, meta: SimulatedResponseMet
  * Sends the chunks on real timers: the role chunk after `firstTokenMs`, each content or argument
  * piece `perTokenMs` after the previous one, finish and usage at once. The signal cancels any wait.
  */
-export async function* paceChunks(chunks: readonly ChatChunk[], pacing: SimulatedPacing, meta: SimulatedResponseMeta, signal: AbortSignal): AsyncGenerator<ChatChunk> {
+export async function* paceChunks(
+  chunks: readonly ChatChunk[],
+  pacing: SimulatedPacing,
+  meta: SimulatedResponseMeta,
+  signal: AbortSignal,
+): AsyncGenerator<ChatChunk> {
   for (let index = 0; index <= chunks.length; index++) {
-    if (index === pacing.stallAfterChunks) await abortableDelay(Number.POSITIVE_INFINITY, signal, meta.provider);
+    if (index === pacing.stallAfterChunks)
+      await abortableDelay(Number.POSITIVE_INFINITY, signal, meta.provider);
     if (index === pacing.errorAfterChunks) throw midstreamError(meta.provider, index);
     const next = chunks[index];
     if (!next) return;
     const isPiece = index > 0 && next.choices[0]?.finish_reason === null;
-    await abortableDelay(index === 0 ? pacing.firstTokenMs : isPiece ? pacing.perTokenMs : 0, signal, meta.provider);
+    await abortableDelay(
+      index === 0 ? pacing.firstTokenMs : isPiece ? pacing.perTokenMs : 0,
+      signal,
+      meta.provider,
+    );
     yield next;
   }
 }

@@ -15,11 +15,20 @@ export function simulateLogprobs(
   const alternatives = Math.min(20, Math.max(0, options.topLogprobs ?? 0));
   return tokens.map((token, index) => {
     const logprob = -base * (0.5 + hashUnit(options.salt, index, token));
-    const entry: TokenLogprob = { token, logprob: round(logprob), bytes: [...Buffer.from(token, 'utf8')], top_logprobs: [] };
+    const entry: TokenLogprob = {
+      token,
+      logprob: round(logprob),
+      bytes: [...Buffer.from(token, 'utf8')],
+      top_logprobs: [],
+    };
     for (let rank = 0; rank < alternatives; rank++) {
       const alternative = rank === 0 ? token : `${token}${'_'.repeat(rank)}`;
       const value = rank === 0 ? logprob : logprob - rank * (0.5 + hashUnit(options.salt, index, rank));
-      entry.top_logprobs!.push({ token: alternative, logprob: round(value), bytes: [...Buffer.from(alternative, 'utf8')] });
+      entry.top_logprobs!.push({
+        token: alternative,
+        logprob: round(value),
+        bytes: [...Buffer.from(alternative, 'utf8')],
+      });
     }
     return entry;
   });

@@ -1,6 +1,6 @@
 import type { ChatMessage, ChatRequest, ToolCall, ToolDefinition } from '../chat-types.ts';
 import { hashText } from './deterministic-hash.ts';
-import { type JsonSchema, createFillContext, fillJsonValue } from './json-answer.ts';
+import { createFillContext, fillJsonValue, type JsonSchema } from './json-answer.ts';
 import { messageText } from './message-text.ts';
 
 /**
@@ -15,7 +15,8 @@ export function chooseToolCalls(request: ChatRequest, prompt: string, salt: numb
   const choice = request.tool_choice;
   if (tools.length === 0 || choice === 'none' || request.messages.at(-1)?.role !== 'user') return undefined;
   let chosen: ToolDefinition[];
-  if (typeof choice === 'object') chosen = tools.filter((tool) => tool.function.name === choice.function.name).slice(0, 1);
+  if (typeof choice === 'object')
+    chosen = tools.filter((tool) => tool.function.name === choice.function.name).slice(0, 1);
   else {
     const mentioned = tools.filter((tool) => mentions(prompt, tool.function.name));
     chosen = mentioned.length > 0 ? mentioned : choice === 'required' ? tools.slice(0, 1) : [];
@@ -24,7 +25,10 @@ export function chooseToolCalls(request: ChatRequest, prompt: string, salt: numb
   if (chosen.length === 0) return undefined;
   return chosen.map((tool, index) => {
     const schema = (tool.function.parameters ?? { type: 'object', properties: {} }) as JsonSchema;
-    const source = prompt.replace(new RegExp(`\\b${tool.function.name}\\b`, 'gi'), ' ').replace(/\s+/g, ' ').trim();
+    const source = prompt
+      .replace(new RegExp(`\\b${tool.function.name}\\b`, 'gi'), ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     const args = fillJsonValue(schema, '', createFillContext(schema, source, true, salt));
     return {
       id: `call_${hashText(salt, tool.function.name, index).toString(36).padStart(7, '0')}${hashText(index, salt).toString(36)}`,
@@ -40,11 +44,13 @@ export function chooseToolCalls(request: ChatRequest, prompt: string, salt: numb
  */
 export function answerFromToolResults(messages: readonly ChatMessage[]): string | undefined {
   const results: ChatMessage[] = [];
-  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--) results.unshift(messages[i]!);
+  for (let i = messages.length - 1; i >= 0 && messages[i]?.role === 'tool'; i--)
+    results.unshift(messages[i]!);
   if (results.length === 0) return undefined;
   const calls = new Map<string, string>();
   for (const message of messages)
-    if (message.role === 'assistant') for (const call of message.tool_calls ?? []) calls.set(call.id, call.function.name);
+    if (message.role === 'assistant')
+      for (const call of message.tool_calls ?? []) calls.set(call.id, call.function.name);
   const parts = results.map((result) => {
     const name = result.role === 'tool' ? (calls.get(result.tool_call_id) ?? 'the tool') : 'the tool';
     const summary = messageText(result.content).replace(/\s+/g, ' ').trim();
