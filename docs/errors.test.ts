@@ -22,12 +22,17 @@ describe('docs/errors.md', () => {
 
   it('documents every policy diagnostic code of the engine catalog', () => {
     const missing = Object.keys(policyErrorCatalog).filter((code) => !documented.includes(code));
-    expect(missing, 'add a row `| `CODE` | meaning |` to "## Policy diagnostics" in docs/errors.md').toEqual([]);
+    expect(missing, 'add a row `| `CODE` | meaning |` to "## Policy diagnostics" in docs/errors.md').toEqual(
+      [],
+    );
   });
 
   it('documents no policy code the engine does not have, and none twice', () => {
     const unknown = documented.filter((code) => !(code in policyErrorCatalog));
-    expect(unknown, 'remove these rows from "## Policy diagnostics" in docs/errors.md, or add the codes to engine/src/errors.ts').toEqual([]);
+    expect(
+      unknown,
+      'remove these rows from "## Policy diagnostics" in docs/errors.md, or add the codes to engine/src/errors.ts',
+    ).toEqual([]);
     expect(documented.length).toBe(new Set(documented).size);
   });
 });

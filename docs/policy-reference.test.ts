@@ -7,13 +7,17 @@ describe('docs/policy-reference.md', () => {
     const committed = readFileSync(policyReferencePath, 'utf8');
     const rendered = renderPolicyReference();
     if (committed !== rendered) {
-      expect.fail('docs/policy-reference.md is out of date with the policy schema: run `npm run docs:policy` and commit the result');
+      expect.fail(
+        'docs/policy-reference.md is out of date with the policy schema: run `npm run docs:policy` and commit the result',
+      );
     }
   });
 
   it('documents every field by its full path, including nested list and map entries', () => {
     const rendered = renderPolicyReference();
-    expect(rendered).toContain('| `models.<name>.deployments[].price.inPerMTok` | number ≥ 0 |  | yes | USD per million input tokens |');
+    expect(rendered).toContain(
+      '| `models.<name>.deployments[].price.inPerMTok` | number ≥ 0 |  | yes | USD per million input tokens |',
+    );
     expect(rendered).toContain('`tenants.<name>.quotas[].window`');
     expect(rendered).toContain('`routes[].escalate.steps[].to`');
   });

@@ -12,7 +12,19 @@ export function benchTenant(i: number): string {
   return i === 0 ? 'default' : `team-${String(i).padStart(2, '0')}`;
 }
 
-function deployment(provider: string, model: string, weight: number, inPerMTok: number, outPerMTok: number, id?: string) {
+/** A policy's `${env:NAME}` secret reference (a policy value, not a template to fill in here). */
+function envRef(name: string): string {
+  return `\${env:${name}}`;
+}
+
+function deployment(
+  provider: string,
+  model: string,
+  weight: number,
+  inPerMTok: number,
+  outPerMTok: number,
+  id?: string,
+) {
   return { ...(id ? { id } : {}), provider, model, weight, price: { inPerMTok, outPerMTok } };
 }
 
@@ -34,28 +46,43 @@ function models(): PolicyInput['models'] {
       contextWindow: 200_000,
       maxOutputTokens: 8192,
       capabilities: [...tools, 'vision'],
-      deployments: [deployment('anthropic', 'claude-sonnet-4-5', 2, 3, 15, 'sonnet'), deployment('openai', 'gpt-4.1', 1, 2, 8, 'gpt-41')],
+      deployments: [
+        deployment('anthropic', 'claude-sonnet-4-5', 2, 3, 15, 'sonnet'),
+        deployment('openai', 'gpt-4.1', 1, 2, 8, 'gpt-41'),
+      ],
     },
     code: {
       contextWindow: 200_000,
       maxOutputTokens: 8192,
       capabilities: [...tools],
-      deployments: [deployment('anthropic', 'claude-sonnet-4-5', 1, 3, 15, 'sonnet'), deployment('vllm', 'Qwen/Qwen2.5-Coder-32B-Instruct', 1, 0.1, 0.1, 'qwen-coder')],
+      deployments: [
+        deployment('anthropic', 'claude-sonnet-4-5', 1, 3, 15, 'sonnet'),
+        deployment('vllm', 'Qwen/Qwen2.5-Coder-32B-Instruct', 1, 0.1, 0.1, 'qwen-coder'),
+      ],
     },
     long: {
       contextWindow: 1_000_000,
       maxOutputTokens: 8192,
       capabilities: [...chat],
-      deployments: [deployment('gemini', 'gemini-2.5-pro', 1, 1.25, 10, 'gemini-pro'), deployment('gemini', 'gemini-2.5-flash', 1, 0.3, 2.5, 'gemini-flash')],
+      deployments: [
+        deployment('gemini', 'gemini-2.5-pro', 1, 1.25, 10, 'gemini-pro'),
+        deployment('gemini', 'gemini-2.5-flash', 1, 0.3, 2.5, 'gemini-flash'),
+      ],
     },
     vision: {
       capabilities: [...chat, 'vision'],
-      deployments: [deployment('openai', 'gpt-4o', 1, 2.5, 10, 'gpt-4o'), deployment('gemini', 'gemini-2.5-flash', 1, 0.3, 2.5, 'gemini-flash')],
+      deployments: [
+        deployment('openai', 'gpt-4o', 1, 2.5, 10, 'gpt-4o'),
+        deployment('gemini', 'gemini-2.5-flash', 1, 0.3, 2.5, 'gemini-flash'),
+      ],
     },
     reasoning: {
       contextWindow: 200_000,
       maxOutputTokens: 16_000,
-      deployments: [deployment('openai', 'o4-mini', 1, 1.1, 4.4, 'o4-mini'), deployment('anthropic', 'claude-opus-4-1', 1, 15, 75, 'opus')],
+      deployments: [
+        deployment('openai', 'o4-mini', 1, 1.1, 4.4, 'o4-mini'),
+        deployment('anthropic', 'claude-opus-4-1', 1, 15, 75, 'opus'),
+      ],
     },
     local: {
       contextWindow: 32_000,
@@ -68,11 +95,17 @@ function models(): PolicyInput['models'] {
     },
     cheap: {
       contextWindow: 64_000,
-      deployments: [deployment('gemini', 'gemini-2.5-flash-lite', 3, 0.1, 0.4, 'flash-lite'), deployment('openai', 'gpt-4.1-nano', 1, 0.1, 0.4, 'nano')],
+      deployments: [
+        deployment('gemini', 'gemini-2.5-flash-lite', 3, 0.1, 0.4, 'flash-lite'),
+        deployment('openai', 'gpt-4.1-nano', 1, 0.1, 0.4, 'nano'),
+      ],
     },
     embed: {
       capabilities: ['embedding'],
-      deployments: [deployment('openai', 'text-embedding-3-small', 1, 0.02, 0, 'te3-small'), deployment('vllm', 'BAAI/bge-m3', 1, 0.005, 0, 'bge-m3')],
+      deployments: [
+        deployment('openai', 'text-embedding-3-small', 1, 0.02, 0, 'te3-small'),
+        deployment('vllm', 'BAAI/bge-m3', 1, 0.005, 0, 'bge-m3'),
+      ],
     },
     rerank: {
       contextWindow: 8192,
@@ -110,11 +143,20 @@ function routeCondition(k: number): unknown {
     case 0:
       return { '>': [{ var: 'inputTokens' }, 30_000 + k * 1000] };
     case 1:
-      return { and: [{ '<=': [{ var: 'temperature' }, 0.2] }, { '==': [{ var: 'metadata.priority' }, `p${k}`] }] };
+      return {
+        and: [{ '<=': [{ var: 'temperature' }, 0.2] }, { '==': [{ var: 'metadata.priority' }, `p${k}`] }],
+      };
     case 2:
-      return { or: [{ '==': [{ var: 'metadata.workflow' }, `wf-${k}`] }, { in: [`label-${k}`, { var: 'tags' }] }] };
+      return {
+        or: [{ '==': [{ var: 'metadata.workflow' }, `wf-${k}`] }, { in: [`label-${k}`, { var: 'tags' }] }],
+      };
     default:
-      return { and: [{ '==': [{ var: 'responseFormat' }, 'json_schema'] }, { '>': [{ var: 'messageCount' }, 20 + k] }] };
+      return {
+        and: [
+          { '==': [{ var: 'responseFormat' }, 'json_schema'] },
+          { '>': [{ var: 'messageCount' }, 20 + k] },
+        ],
+      };
   }
 }
 
@@ -134,7 +176,15 @@ function routes(): NonNullable<PolicyInput['routes']> {
         out.push({ id, match: { model: 'auto', tags: [`tag-${i}`] }, target });
         break;
       case 1:
-        out.push({ id, match: { model: ['auto', 'chat'], tenant: benchTenant(1 + (i % (benchPolicyShape.tenants - 1))), stream: true }, target });
+        out.push({
+          id,
+          match: {
+            model: ['auto', 'chat'],
+            tenant: benchTenant(1 + (i % (benchPolicyShape.tenants - 1))),
+            stream: true,
+          },
+          target,
+        });
         break;
       case 2:
         out.push({
@@ -145,7 +195,12 @@ function routes(): NonNullable<PolicyInput['routes']> {
         });
         break;
       case 3:
-        out.push({ id, match: { model: 'auto' }, when: routeCondition(i) as Record<string, unknown>, target: 'strong' });
+        out.push({
+          id,
+          match: { model: 'auto' },
+          when: routeCondition(i) as Record<string, unknown>,
+          target: 'strong',
+        });
         break;
       default:
         if (i === 4) out.push({ id, match: { model: `alias-${i}` }, experiment: 'fast-vs-local' });
@@ -156,7 +211,13 @@ function routes(): NonNullable<PolicyInput['routes']> {
     id: 'auto',
     match: { model: 'auto' },
     target: 'fast',
-    escalate: { steps: [{ to: 'strong', on: ['error', 'timeout', 'length', 'lowConfidence'] }, { to: 'reasoning', on: ['error', 'refusal'] }], maxHops: 2 },
+    escalate: {
+      steps: [
+        { to: 'strong', on: ['error', 'timeout', 'length', 'lowConfidence'] },
+        { to: 'reasoning', on: ['error', 'refusal'] },
+      ],
+      maxHops: 2,
+    },
   });
   out.push({ id: 'catch-all', description: 'everything else', target: 'cheap' });
   return out;
@@ -168,7 +229,14 @@ function cacheRules(): NonNullable<PolicyInput['cache']> {
     const id = `c${String(i).padStart(2, '0')}`;
     const tenant = benchTenant(1 + ((i * 3) % (benchPolicyShape.tenants - 1)));
     if (i % 3 === 0) {
-      out.push({ id, match: { tenant, endpoint: ['chat', 'messages'] }, when: { '==': [{ var: 'temperature' }, 0] }, mode: 'exact', ttl: '1h', scope: 'key' });
+      out.push({
+        id,
+        match: { tenant, endpoint: ['chat', 'messages'] },
+        when: { '==': [{ var: 'temperature' }, 0] },
+        mode: 'exact',
+        ttl: '1h',
+        scope: 'key',
+      });
     } else if (i % 3 === 1) {
       out.push({
         id,
@@ -180,11 +248,31 @@ function cacheRules(): NonNullable<PolicyInput['cache']> {
         scope: 'tenant',
       });
     } else {
-      out.push({ id, match: { tags: [`cacheable-${i}`] }, when: { '<=': [{ var: 'inputTokens' }, 4000] }, mode: 'exact', ttl: '10m', scope: 'key', countTokensOnHit: true });
+      out.push({
+        id,
+        match: { tags: [`cacheable-${i}`] },
+        when: { '<=': [{ var: 'inputTokens' }, 4000] },
+        mode: 'exact',
+        ttl: '10m',
+        scope: 'key',
+        countTokensOnHit: true,
+      });
     }
   }
-  out.push({ id: 'embeddings', match: { endpoint: 'embeddings' }, mode: 'exact', ttl: '7d', scope: 'tenant' });
-  out.push({ id: 'deterministic', when: { and: [{ '==': [{ var: 'temperature' }, 0] }, { '!': [{ var: 'hasTools' }] }] }, mode: 'exact', ttl: '1h', scope: 'key' });
+  out.push({
+    id: 'embeddings',
+    match: { endpoint: 'embeddings' },
+    mode: 'exact',
+    ttl: '7d',
+    scope: 'tenant',
+  });
+  out.push({
+    id: 'deterministic',
+    when: { and: [{ '==': [{ var: 'temperature' }, 0] }, { '!': [{ var: 'hasTools' }] }] },
+    mode: 'exact',
+    ttl: '1h',
+    scope: 'key',
+  });
   return out;
 }
 
@@ -200,11 +288,15 @@ export function buildBenchPolicy(): string {
     name: 'engine-bench',
     description: 'generated by bench/src/engine-bench-policy.ts',
     providers: {
-      openai: { type: 'openai', apiKey: '${env:OPENAI_API_KEY}' },
-      'openai-eu': { type: 'openai', apiKey: '${env:OPENAI_EU_API_KEY}', baseUrl: 'https://eu.api.openai.com/v1' },
-      anthropic: { type: 'anthropic', apiKey: '${env:ANTHROPIC_API_KEY}' },
-      gemini: { type: 'gemini', apiKey: '${env:GEMINI_API_KEY}' },
-      vllm: { type: 'openai-compatible', baseUrl: '${env:VLLM_URL}' },
+      openai: { type: 'openai', apiKey: envRef('OPENAI_API_KEY') },
+      'openai-eu': {
+        type: 'openai',
+        apiKey: envRef('OPENAI_EU_API_KEY'),
+        baseUrl: 'https://eu.api.openai.com/v1',
+      },
+      anthropic: { type: 'anthropic', apiKey: envRef('ANTHROPIC_API_KEY') },
+      gemini: { type: 'gemini', apiKey: envRef('GEMINI_API_KEY') },
+      vllm: { type: 'openai-compatible', baseUrl: envRef('VLLM_URL') },
     },
     models: models(),
     tenants: tenants(),

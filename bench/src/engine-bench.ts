@@ -53,16 +53,43 @@ function facts(overrides: Partial<RequestFacts>): RequestFacts {
 /** A realistic traffic mix over the bench policy: early and late routes, cache hits, escalation. */
 const scenarios: Scenario[] = [
   { name: 'early route (tags, r005)', weight: 2, facts: facts({ tags: ['tag-5', 'prod'] }) },
-  { name: 'tenant + stream (r001)', weight: 1, facts: facts({ tenant: benchTenant(2), keyId: 'key-2b', stream: true }) },
-  { name: 'late JSON Logic (r093)', weight: 1, facts: facts({ temperature: 0.1, metadata: { priority: 'p93', app: 'crm' } }) },
-  { name: 'late alias (r094)', weight: 1, facts: facts({ model: 'alias-94', tenant: benchTenant(9), keyId: 'key-9c' }) },
-  { name: 'auto + 2 escalation hops (r098)', weight: 3, facts: facts({ tenant: benchTenant(12), keyId: 'key-12d', inputTokens: 1800, maxTokens: undefined }) },
+  {
+    name: 'tenant + stream (r001)',
+    weight: 1,
+    facts: facts({ tenant: benchTenant(2), keyId: 'key-2b', stream: true }),
+  },
+  {
+    name: 'late JSON Logic (r093)',
+    weight: 1,
+    facts: facts({ temperature: 0.1, metadata: { priority: 'p93', app: 'crm' } }),
+  },
+  {
+    name: 'late alias (r094)',
+    weight: 1,
+    facts: facts({ model: 'alias-94', tenant: benchTenant(9), keyId: 'key-9c' }),
+  },
+  {
+    name: 'auto + 2 escalation hops (r098)',
+    weight: 3,
+    facts: facts({ tenant: benchTenant(12), keyId: 'key-12d', inputTokens: 1800, maxTokens: undefined }),
+  },
   {
     name: 'cache hit (rule 16 of 20)',
     weight: 1,
     facts: facts({ tenant: benchTenant(46), keyId: 'key-46e', tags: ['tag-10'], temperature: 0 }),
   },
-  { name: 'embeddings (r000, cache)', weight: 1, facts: facts({ endpoint: 'embeddings', model: 'embed', inputTokens: 300, maxTokens: undefined, temperature: undefined, messageCount: 8 }) },
+  {
+    name: 'embeddings (r000, cache)',
+    weight: 1,
+    facts: facts({
+      endpoint: 'embeddings',
+      model: 'embed',
+      inputTokens: 300,
+      maxTokens: undefined,
+      temperature: undefined,
+      messageCount: 8,
+    }),
+  },
 ];
 
 /** A ~2 KB OpenAI chat completion body: system prompt, a few turns, sampling parameters, metadata. */
@@ -79,14 +106,20 @@ function chatBody(): string {
     model: 'auto',
     messages: [
       { role: 'system', content: system },
-      { role: 'user', content: 'Hi, I was charged twice for my Pro plan this month. Can you check what happened?' },
+      {
+        role: 'user',
+        content: 'Hi, I was charged twice for my Pro plan this month. Can you check what happened?',
+      },
       {
         role: 'assistant',
         content:
           'I’m sorry about that! I can see two charges of 49.00 USD on 2025-06-01 for the Pro plan on your account. ' +
           'The second one looks like a duplicate authorization. Would you like me to request a refund for it?',
       },
-      { role: 'user', content: 'Yes please. Also, will this affect my invoice for the annual upgrade I planned next week?' },
+      {
+        role: 'user',
+        content: 'Yes please. Also, will this affect my invoice for the annual upgrade I planned next week?',
+      },
       {
         role: 'assistant',
         content:
@@ -106,7 +139,14 @@ function chatBody(): string {
     stream: true,
     stream_options: { include_usage: true },
     user: 'cust-88213',
-    metadata: { app: 'support-widget', conversation: 'c-7f3a9e21', locale: 'en-US', plan: 'pro', region: 'eu-west-1', channel: 'web' },
+    metadata: {
+      app: 'support-widget',
+      conversation: 'c-7f3a9e21',
+      locale: 'en-US',
+      plan: 'pro',
+      region: 'eu-west-1',
+      channel: 'web',
+    },
     response_format: { type: 'text' },
     presence_penalty: 0,
     frequency_penalty: 0,
@@ -127,8 +167,10 @@ function snapshotFor(policy: CompiledPolicy, requests: readonly RequestFacts[], 
   const buckets: Record<string, { tokens: number; atMs: number }> = {};
   for (const f of requests) {
     const d = decide(policy, f, {}, env);
-    if (d.kind !== 'plan') throw new Error(`bench request \`${f.model}\` of \`${f.tenant}\` was denied: ${d.code} ${d.message}`);
-    for (const c of [...d.charges, ...d.escalation.flatMap((h) => h.charges)]) quotaUsed[c.key] = c.limit * 0.3;
+    if (d.kind !== 'plan')
+      throw new Error(`bench request \`${f.model}\` of \`${f.tenant}\` was denied: ${d.code} ${d.message}`);
+    for (const c of [...d.charges, ...d.escalation.flatMap((h) => h.charges)])
+      quotaUsed[c.key] = c.limit * 0.3;
     for (const l of d.limits) buckets[l.key] = { tokens: l.capacity * 0.6, atMs: nowMs - 250 };
   }
   return { quotaUsed, buckets, breakers: { 'fast/oai-mini-eu': 'open' } };
@@ -147,7 +189,12 @@ function summarize(perOpNs: number[]): { medianNs: number; p99Ns: number } {
 /** Keeps the optimizer from dropping work whose result is unused. */
 let sink = 0;
 
-function decideBatch(policy: CompiledPolicy, cycle: readonly RequestFacts[], snapshot: StateSnapshot, env: Env): number {
+function decideBatch(
+  policy: CompiledPolicy,
+  cycle: readonly RequestFacts[],
+  snapshot: StateSnapshot,
+  env: Env,
+): number {
   const start = process.hrtime.bigint();
   for (let i = 0; i < opsPerBatch; i++) {
     const d: Decision = decide(policy, cycle[i % cycle.length]!, snapshot, env);
@@ -166,7 +213,11 @@ function parseBatch(body: string): number {
 }
 
 function formatNs(ns: number): string {
-  return ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;
+  return ns >= 1e6
+    ? `${(ns / 1e6).toFixed(2)} ms`
+    : ns >= 1000
+      ? `${(ns / 1000).toFixed(2)} µs`
+      : `${ns.toFixed(0)} ns`;
 }
 
 function main(): void {
@@ -179,7 +230,8 @@ function main(): void {
     const start = process.hrtime.bigint();
     const result = compilePolicy(files);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (!result.ok) throw new Error(`bench policy does not compile:\n${result.errors.map(formatDiagnostic).join('\n')}`);
+    if (!result.ok)
+      throw new Error(`bench policy does not compile:\n${result.errors.map(formatDiagnostic).join('\n')}`);
     policy = result.policy;
     if (i >= 3) compileMs.push(ms); // the first compiles also warm up the JIT
   }
@@ -214,10 +266,18 @@ function main(): void {
 
   // Scenarios take turns batch by batch, so load drift spreads over all of them alike.
   const scenarioNs = scenarios.map((): number[] => []);
-  for (let i = 0; i < scenarioBatches; i++) scenarios.forEach((s, j) => scenarioNs[j]!.push(decideBatch(policy, [s.facts], snapshot, env)));
+  for (let i = 0; i < scenarioBatches; i++) {
+    for (let j = 0; j < scenarios.length; j++)
+      scenarioNs[j]!.push(decideBatch(policy, [scenarios[j]!.facts], snapshot, env));
+  }
   const perScenario = scenarios.map((s, j) => {
     const d = decide(policy, s.facts, snapshot, env);
-    return { name: s.name, route: d.kind === 'plan' ? d.routeId : d.code, cacheRule: d.kind === 'plan' ? (d.cache?.ruleId ?? null) : null, ...summarize(scenarioNs[j]!) };
+    return {
+      name: s.name,
+      route: d.kind === 'plan' ? d.routeId : d.code,
+      cacheRule: d.kind === 'plan' ? (d.cache?.ruleId ?? null) : null,
+      ...summarize(scenarioNs[j]!),
+    };
   });
 
   const bodyBytes = Buffer.byteLength(body);
@@ -235,7 +295,10 @@ function main(): void {
     `decide / JSON.parse (median): ${ratio.toFixed(2)}×  target ≤ ${targetRatio}×: ${met ? 'met' : 'NOT met'}`,
     '',
     'decide per scenario:',
-    ...perScenario.map((s) => `  ${pad(s.name, 34)}${pad(formatNs(s.medianNs), 12)}${pad(formatNs(s.p99Ns), 12)}→ ${s.route}${s.cacheRule ? ` · cache ${s.cacheRule}` : ''}`),
+    ...perScenario.map(
+      (s) =>
+        `  ${pad(s.name, 34)}${pad(formatNs(s.medianNs), 12)}${pad(formatNs(s.p99Ns), 12)}→ ${s.route}${s.cacheRule ? ` · cache ${s.cacheRule}` : ''}`,
+    ),
   ];
   console.log(lines.join('\n'));
 
@@ -243,8 +306,21 @@ function main(): void {
     at: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model ?? null,
-    policy: { id: policy.id, routes: policy.routes.length, cacheRules: policy.cacheRules.length, tenants: policy.tenants.size, models: policy.models.size, yamlBytes: text.length },
-    method: { opsPerBatch, warmupBatches, measuredBatches, alternating: true, perOpFrom: 'batch mean; median and p99 over batches' },
+    policy: {
+      id: policy.id,
+      routes: policy.routes.length,
+      cacheRules: policy.cacheRules.length,
+      tenants: policy.tenants.size,
+      models: policy.models.size,
+      yamlBytes: text.length,
+    },
+    method: {
+      opsPerBatch,
+      warmupBatches,
+      measuredBatches,
+      alternating: true,
+      perOpFrom: 'batch mean; median and p99 over batches',
+    },
     compile: { runs: compileRuns, medianMs: compile.medianNs / 1e6, p99Ms: compile.p99Ns / 1e6 },
     decide: decideStats,
     jsonParse: { ...parseStats, bodyBytes },

@@ -1,10 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type DenialCode, type Denial, factDocs, policyJsonSchema, supportedOperators } from '@switchyard/engine';
+import {
+  type Denial,
+  type DenialCode,
+  factDocs,
+  policyJsonSchema,
+  supportedOperators,
+} from '@switchyard/engine';
 
 /** A JSON Schema node as `z.toJSONSchema` emits it (only the keywords the reference reads). */
 interface SchemaNode {
-  type?: string;
+  $id?: string;
+  type?: string | string[];
   const?: unknown;
   enum?: unknown[];
   default?: unknown;
@@ -35,14 +42,40 @@ interface FieldRow {
  * code added to or removed from the engine fails type-checking here until this table follows.
  */
 const denialDocs = {
-  tenant_not_allowed: { status: 403, meaning: 'the API key’s tenant is not named by the policy and the policy has no `default` tenant' },
-  model_not_allowed: { status: 403, meaning: 'the route or requested model resolves to a logical model outside the tenant’s `allowModels`' },
-  model_not_found: { status: 404, meaning: 'no route matched and the requested `model` is not a logical model of the policy' },
-  unsupported_capability: { status: 400, meaning: 'no deployment of the target model has a capability the request needs (tools, vision, json, embedding)' },
-  context_length_exceeded: { status: 400, meaning: 'input tokens plus reserved output tokens exceed every capable deployment’s context window' },
-  no_healthy_deployment: { status: 503, meaning: 'every capable deployment that fits has an open circuit breaker; `Retry-After` is set' },
-  quota_exceeded: { status: 429, meaning: 'a tenant or key quota (tokens, requests or USD) would be passed; retry when its calendar window resets' },
-  rate_limit_exceeded: { status: 429, meaning: 'a token bucket is too low for this request; `Retry-After` says when it refills enough' },
+  tenant_not_allowed: {
+    status: 403,
+    meaning: 'the API key’s tenant is not named by the policy and the policy has no `default` tenant',
+  },
+  model_not_allowed: {
+    status: 403,
+    meaning: 'the route or requested model resolves to a logical model outside the tenant’s `allowModels`',
+  },
+  model_not_found: {
+    status: 404,
+    meaning: 'no route matched and the requested `model` is not a logical model of the policy',
+  },
+  unsupported_capability: {
+    status: 400,
+    meaning:
+      'no deployment of the target model has a capability the request needs (tools, vision, json, embedding)',
+  },
+  context_length_exceeded: {
+    status: 400,
+    meaning: 'input tokens plus reserved output tokens exceed every capable deployment’s context window',
+  },
+  no_healthy_deployment: {
+    status: 503,
+    meaning: 'every capable deployment that fits has an open circuit breaker; `Retry-After` is set',
+  },
+  quota_exceeded: {
+    status: 429,
+    meaning:
+      'a tenant or key quota (tokens, requests or USD) would be passed; retry when its calendar window resets',
+  },
+  rate_limit_exceeded: {
+    status: 429,
+    meaning: 'a token bucket is too low for this request; `Retry-After` says when it refills enough',
+  },
 } as const satisfies Record<DenialCode, { status: Denial['status']; meaning: string }>;
 
 /** Keeps a table cell on one line and its pipes from splitting the row. */
@@ -60,6 +93,7 @@ function isMeaningfulBound(n: number | undefined): n is number {
 }
 
 function typeOf(node: SchemaNode): string {
+  if (Array.isArray(node.type)) return node.type.map((t) => typeOf({ ...node, type: t })).join(' or ');
   if (node.anyOf) return [...new Set(node.anyOf.map(typeOf))].join(' or ');
   if (node.const !== undefined) return `\`${json(node.const)}\``;
   if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(', ');
@@ -71,7 +105,8 @@ function typeOf(node: SchemaNode): string {
   switch (node.type) {
     case 'array': {
       const of = node.items ? typeOf(node.items) : 'any';
-      const list = node.items?.type === 'object' && node.items.properties ? 'list of objects' : `list of ${of}`;
+      const list =
+        node.items?.type === 'object' && node.items.properties ? 'list of objects' : `list of ${of}`;
       return node.minItems ? `${list} (at least ${node.minItems})` : list;
     }
     case 'object':
@@ -124,7 +159,11 @@ function collectFields(node: SchemaNode, path: string, rows: FieldRow[], seen: S
         collectFields(child, at, rows, seen);
       }
     }
-    if (alt.additionalProperties && typeof alt.additionalProperties === 'object' && alt.additionalProperties.properties) {
+    if (
+      alt.additionalProperties &&
+      typeof alt.additionalProperties === 'object' &&
+      alt.additionalProperties.properties
+    ) {
       collectFields(alt.additionalProperties, `${path}.<name>`, rows, seen);
     }
     if (alt.items?.properties || alt.items?.anyOf) collectFields(alt.items, `${path}[]`, rows, seen);
@@ -134,7 +173,9 @@ function collectFields(node: SchemaNode, path: string, rows: FieldRow[], seen: S
 function fieldTable(rows: readonly FieldRow[]): string[] {
   const out = ['| field | type | default | required | description |', '| --- | --- | --- | --- | --- |'];
   for (const r of rows) {
-    out.push(`| \`${cell(r.path)}\` | ${cell(r.type)} | ${cell(r.default)} | ${r.required ? 'yes' : 'no'} | ${cell(r.description)} |`);
+    out.push(
+      `| \`${cell(r.path)}\` | ${cell(r.type)} | ${cell(r.default)} | ${r.required ? 'yes' : 'no'} | ${cell(r.description)} |`,
+    );
   }
   return out;
 }
@@ -197,11 +238,21 @@ export function renderPolicyReference(): string {
   const hasFields = (node: SchemaNode) => node.type === 'object' || node.type === 'array';
   for (const [key, node] of topLevel) {
     const title = hasFields(node) ? `[\`${key}\`](#${key.toLowerCase()})` : `\`${key}\``;
-    lines.push(`| ${title} | ${cell(typeOf(node))} | ${schema.required?.includes(key) ? 'yes' : 'no'} | ${cell(node.description ?? '')} |`);
+    lines.push(
+      `| ${title} | ${cell(typeOf(node))} | ${schema.required?.includes(key) ? 'yes' : 'no'} | ${cell(node.description ?? '')} |`,
+    );
   }
   for (const [key, node] of topLevel.filter(([, node]) => hasFields(node))) {
     const required = schema.required?.includes(key) ?? false;
-    const rows: FieldRow[] = [{ path: key, type: typeOf(node), default: defaultOf(node), required, description: node.description ?? '' }];
+    const rows: FieldRow[] = [
+      {
+        path: key,
+        type: typeOf(node),
+        default: defaultOf(node),
+        required,
+        description: node.description ?? '',
+      },
+    ];
     collectFields(node, key, rows, new Set());
     lines.push('', `## ${key}`, '', ...fieldTable(rows));
   }
@@ -242,7 +293,11 @@ export function renderPolicyReference(): string {
 /** Where the rendered reference is committed. */
 export const policyReferencePath = fileURLToPath(new URL('../policy-reference.md', import.meta.url));
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv.includes('--write')) {
+if (
+  process.argv[1] &&
+  fileURLToPath(import.meta.url) === process.argv[1] &&
+  process.argv.includes('--write')
+) {
   writeFileSync(policyReferencePath, renderPolicyReference());
   console.log(`wrote ${policyReferencePath}`);
 }

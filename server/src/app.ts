@@ -87,7 +87,10 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     frameworkErrors: (_err, request, reply) => {
       reply.header('x-request-id', request.id);
-      return sendHttpError(reply, httpError('invalid_request', { param: 'url', detail: 'the path is not valid percent-encoding' }));
+      return sendHttpError(
+        reply,
+        httpError('invalid_request', { param: 'url', detail: 'the path is not valid percent-encoding' }),
+      );
     },
   });
 
@@ -104,7 +107,11 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   app.addHook('onRequest', async (request, reply) => {
     const trail = startTrail(request.id, continueTrace(request.headers.traceparent), clock.now());
     request.trail = trail;
-    reply.raw.once('close', () => logRequest(logger, request, reply, clock));
+    reply.raw.once('close', () => {
+      logRequest(logger, request, reply, clock);
+      // While draining, a connection whose last response just ended must not linger in keep-alive.
+      if (shuttingDown) setImmediate(() => app.server.closeIdleConnections());
+    });
     if (shuttingDown && !request.url.startsWith('/healthz') && !request.url.startsWith('/readyz')) {
       reply.header('connection', 'close');
       throw httpError('shutting_down', {}, { retryAfterMs: 1000 });
@@ -139,7 +146,8 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
       requestId: request.id,
       contentType: request.headers['content-type'],
     });
-    if (error.status >= 500 && error.code === 'internal_error') logger.error({ err, reqId: request.id }, 'unhandled error');
+    if (error.status >= 500 && error.code === 'internal_error')
+      logger.error({ err, reqId: request.id }, 'unhandled error');
     const trail = request.trail;
     if (trail) {
       trail.outcome ??= 'error';
@@ -158,7 +166,10 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     if (allowed && !allowed.has(request.method)) {
       const list = [...allowed].filter((m) => m !== 'HEAD').sort();
       reply.header('allow', list.join(', '));
-      return sendHttpError(reply, httpError('method_not_allowed', { method: request.method, path, allowed: list.join(', ') }));
+      return sendHttpError(
+        reply,
+        httpError('method_not_allowed', { method: request.method, path, allowed: list.join(', ') }),
+      );
     }
     return sendHttpError(reply, httpError('not_found', { method: request.method, path: path.slice(0, 200) }));
   });

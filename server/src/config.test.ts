@@ -21,9 +21,21 @@ describe('loadConfig', () => {
   it('reads environment variables and lets flags win over them', () => {
     const config = loadConfig(
       { port: '9000' },
-      { SWITCHYARD_PORT: '1234', SWITCHYARD_POLICY: 'p', SWITCHYARD_ADMIN_TOKEN: 'a'.repeat(20), SWITCHYARD_LOG_LEVEL: 'WARN', SWITCHYARD_WATCH: '1' },
+      {
+        SWITCHYARD_PORT: '1234',
+        SWITCHYARD_POLICY: 'p',
+        SWITCHYARD_ADMIN_TOKEN: 'a'.repeat(20),
+        SWITCHYARD_LOG_LEVEL: 'WARN',
+        SWITCHYARD_WATCH: '1',
+      },
     );
-    expect([config.port, config.policyDir, config.adminToken, config.logLevel, config.watch]).toEqual([9000, 'p', 'a'.repeat(20), 'warn', true]);
+    expect([config.port, config.policyDir, config.adminToken, config.logLevel, config.watch]).toEqual([
+      9000,
+      'p',
+      'a'.repeat(20),
+      'warn',
+      true,
+    ]);
   });
 
   it('is frozen', () => {
@@ -37,10 +49,22 @@ describe('loadConfig', () => {
   it.each([
     [{ SWITCHYARD_PORT: 'abc' }, 'invalid `SWITCHYARD_PORT`: expected an integer from 0 to 65535, got `abc`'],
     [{ SWITCHYARD_PORT: '70000' }, 'invalid `SWITCHYARD_PORT`: expected at most 65535, got `70000`'],
-    [{ SWITCHYARD_BODY_LIMIT: '-5' }, 'invalid `SWITCHYARD_BODY_LIMIT`: expected an integer from 1024 to 1073741824, got `-5`'],
-    [{ SWITCHYARD_LOG_LEVEL: 'loud' }, 'invalid `SWITCHYARD_LOG_LEVEL`: expected one of fatal, error, warn, info, debug, trace, silent, got `loud`'],
-    [{ SWITCHYARD_ADMIN_TOKEN: 'short' }, 'invalid `SWITCHYARD_ADMIN_TOKEN`: expected at least 16 characters, got (hidden)'],
-    [{ SWITCHYARD_WATCH: 'maybe' }, 'invalid `SWITCHYARD_WATCH`: expected 1, 0, true, false, yes or no, got `maybe`'],
+    [
+      { SWITCHYARD_BODY_LIMIT: '-5' },
+      'invalid `SWITCHYARD_BODY_LIMIT`: expected an integer from 1024 to 1073741824, got `-5`',
+    ],
+    [
+      { SWITCHYARD_LOG_LEVEL: 'loud' },
+      'invalid `SWITCHYARD_LOG_LEVEL`: expected one of fatal, error, warn, info, debug, trace, silent, got `loud`',
+    ],
+    [
+      { SWITCHYARD_ADMIN_TOKEN: 'short' },
+      'invalid `SWITCHYARD_ADMIN_TOKEN`: expected at least 16 characters, got (hidden)',
+    ],
+    [
+      { SWITCHYARD_WATCH: 'maybe' },
+      'invalid `SWITCHYARD_WATCH`: expected 1, 0, true, false, yes or no, got `maybe`',
+    ],
   ])('names the bad variable in one line: %o', (env, message) => {
     expect(() => loadConfig({ policy: 'p' }, env)).toThrow(new ConfigError(message));
   });
@@ -50,6 +74,8 @@ describe('loadConfig', () => {
   });
 
   it('asks for the policy folder when none is given', () => {
-    expect(() => loadConfig({}, {})).toThrow('missing `SWITCHYARD_POLICY`: name the policy folder with `--policy <dir>` or `SWITCHYARD_POLICY`');
+    expect(() => loadConfig({}, {})).toThrow(
+      'missing `SWITCHYARD_POLICY`: name the policy folder with `--policy <dir>` or `SWITCHYARD_POLICY`',
+    );
   });
 });

@@ -47,26 +47,44 @@ const integer = (min: number, max: number) =>
     .trim()
     .regex(/^\d+$/, { error: `expected an integer from ${min} to ${max}` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { error: `expected at least ${min}` }).max(max, { error: `expected at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { error: `expected at least ${min}` })
+        .max(max, { error: `expected at most ${max}` }),
+    );
 
 const boolean = z
   .string()
   .trim()
   .toLowerCase()
-  .pipe(z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''], { error: 'expected 1, 0, true, false, yes or no' }))
+  .pipe(
+    z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''], { error: 'expected 1, 0, true, false, yes or no' }),
+  )
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 /** Each setting: where it comes from (flag, variable), its default and how it is checked. */
 const settings = {
   port: { variable: 'SWITCHYARD_PORT', flag: '--port', fallback: '8787', schema: integer(0, 65_535) },
-  host: { variable: 'SWITCHYARD_HOST', flag: '--host', fallback: '127.0.0.1', schema: z.string().trim().min(1) },
+  host: {
+    variable: 'SWITCHYARD_HOST',
+    flag: '--host',
+    fallback: '127.0.0.1',
+    schema: z.string().trim().min(1),
+  },
   policyDir: {
     variable: 'SWITCHYARD_POLICY',
     flag: '--policy',
     fallback: undefined,
     schema: z.string().trim().min(1, { error: 'expected a policy folder' }),
   },
-  stateDir: { variable: 'SWITCHYARD_STATE_DIR', flag: '--state-dir', fallback: '.switchyard', schema: z.string().trim().min(1) },
+  stateDir: {
+    variable: 'SWITCHYARD_STATE_DIR',
+    flag: '--state-dir',
+    fallback: '.switchyard',
+    schema: z.string().trim().min(1),
+  },
   adminToken: {
     variable: 'SWITCHYARD_ADMIN_TOKEN',
     flag: undefined,
@@ -76,14 +94,34 @@ const settings = {
       .refine((v) => v === '' || v.length >= 16, { error: 'expected at least 16 characters' })
       .transform((v) => (v === '' ? undefined : v)),
   },
-  bodyLimitBytes: { variable: 'SWITCHYARD_BODY_LIMIT', flag: undefined, fallback: String(4 * 1024 * 1024), schema: integer(1024, 1024 ** 3) },
-  shutdownTimeoutMs: { variable: 'SWITCHYARD_SHUTDOWN_TIMEOUT_MS', flag: undefined, fallback: '30000', schema: integer(0, 3_600_000) },
-  heartbeatMs: { variable: 'SWITCHYARD_HEARTBEAT_MS', flag: undefined, fallback: '15000', schema: integer(10, 600_000) },
-  logLevel: { variable: 'SWITCHYARD_LOG_LEVEL', flag: undefined, fallback: 'info', schema: z
+  bodyLimitBytes: {
+    variable: 'SWITCHYARD_BODY_LIMIT',
+    flag: undefined,
+    fallback: String(4 * 1024 * 1024),
+    schema: integer(1024, 1024 ** 3),
+  },
+  shutdownTimeoutMs: {
+    variable: 'SWITCHYARD_SHUTDOWN_TIMEOUT_MS',
+    flag: undefined,
+    fallback: '30000',
+    schema: integer(0, 3_600_000),
+  },
+  heartbeatMs: {
+    variable: 'SWITCHYARD_HEARTBEAT_MS',
+    flag: undefined,
+    fallback: '15000',
+    schema: integer(10, 600_000),
+  },
+  logLevel: {
+    variable: 'SWITCHYARD_LOG_LEVEL',
+    flag: undefined,
+    fallback: 'info',
+    schema: z
       .string()
       .trim()
       .toLowerCase()
-      .pipe(z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` })) },
+      .pipe(z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` })),
+  },
   watch: { variable: 'SWITCHYARD_WATCH', flag: '--watch', fallback: '0', schema: boolean },
 } as const;
 
@@ -91,7 +129,10 @@ const settings = {
  * Reads the configuration from flags and environment variables (flags win), checks every value and
  * returns a frozen object. Throws a `ConfigError` naming the first bad variable or flag.
  */
-export function loadConfig(flags: ConfigFlags = {}, env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
+export function loadConfig(
+  flags: ConfigFlags = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): GatewayConfig {
   const given: Record<keyof typeof settings, string | undefined> = {
     port: flags.port,
     host: flags.host,
@@ -105,17 +146,24 @@ export function loadConfig(flags: ConfigFlags = {}, env: Readonly<Record<string,
     watch: flags.watch ? 'true' : undefined,
   };
   const out: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(settings) as [keyof typeof settings, (typeof settings)[keyof typeof settings]][]) {
+  for (const [key, setting] of Object.entries(settings) as [
+    keyof typeof settings,
+    (typeof settings)[keyof typeof settings],
+  ][]) {
     const fromFlag = given[key];
     const raw = fromFlag ?? env[setting.variable] ?? setting.fallback;
     const source = fromFlag !== undefined && setting.flag ? setting.flag : setting.variable;
     if (raw === undefined) {
-      throw new ConfigError(`missing \`${source}\`: ${key === 'policyDir' ? 'name the policy folder with `--policy <dir>` or `SWITCHYARD_POLICY`' : 'a value is required'}`);
+      throw new ConfigError(
+        `missing \`${source}\`: ${key === 'policyDir' ? 'name the policy folder with `--policy <dir>` or `SWITCHYARD_POLICY`' : 'a value is required'}`,
+      );
     }
     const parsed = setting.schema.safeParse(raw);
     if (!parsed.success) {
       const shown = key === 'adminToken' ? '(hidden)' : `\`${raw}\``;
-      throw new ConfigError(`invalid \`${source}\`: ${parsed.error.issues[0]?.message ?? 'invalid value'}, got ${shown}`);
+      throw new ConfigError(
+        `invalid \`${source}\`: ${parsed.error.issues[0]?.message ?? 'invalid value'}, got ${shown}`,
+      );
     }
     out[key] = parsed.data;
   }

@@ -22,9 +22,15 @@ function documentedHttpErrors(): { status: number; type: string; code: string }[
 describe('the HTTP error catalog', () => {
   it('is documented in docs/errors.md row for row, with the same status and type', () => {
     const documented = documentedHttpErrors();
-    const catalog = Object.entries(httpErrorCatalog).map(([code, e]) => ({ status: e.status, type: e.type, code }));
+    const catalog = Object.entries(httpErrorCatalog).map(([code, e]) => ({
+      status: e.status,
+      type: e.type,
+      code,
+    }));
     expect(documented.map((r) => r.code)).toEqual([...new Set(documented.map((r) => r.code))]);
-    expect(new Set(documented.map((r) => JSON.stringify(r)))).toEqual(new Set(catalog.map((r) => JSON.stringify(r))));
+    expect(new Set(documented.map((r) => JSON.stringify(r)))).toEqual(
+      new Set(catalog.map((r) => JSON.stringify(r))),
+    );
   });
 
   it('has an entry for every engine denial code', () => {
@@ -42,9 +48,20 @@ describe('the HTTP error catalog', () => {
   });
 
   it('renders the OpenAI error shape with exactly message, type, param and code', () => {
-    const body = openAiErrorBody(httpError('invalid_request', { param: 'messages.0.role', detail: 'expected one of `user`' }, { param: 'messages.0.role' }));
+    const body = openAiErrorBody(
+      httpError(
+        'invalid_request',
+        { param: 'messages.0.role', detail: 'expected one of `user`' },
+        { param: 'messages.0.role' },
+      ),
+    );
     expect(body).toEqual({
-      error: { message: 'invalid `messages.0.role`: expected one of `user`', type: 'invalid_request_error', param: 'messages.0.role', code: 'invalid_request' },
+      error: {
+        message: 'invalid `messages.0.role`: expected one of `user`',
+        type: 'invalid_request_error',
+        param: 'messages.0.role',
+        code: 'invalid_request',
+      },
     });
   });
 
@@ -57,11 +74,23 @@ describe('the HTTP error catalog', () => {
 
   it('classifies client mistakes Fastify reports as 4xx, and only unknown failures as 500', () => {
     const ctx = { bodyLimit: 10, requestId: 'req_1' };
-    expect(toHttpError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), ctx).status).toBe(413);
-    expect(toHttpError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }), ctx).status).toBe(415);
+    expect(
+      toHttpError(Object.assign(new Error('x'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), ctx)
+        .status,
+    ).toBe(413);
+    expect(
+      toHttpError(
+        Object.assign(new Error('x'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }),
+        ctx,
+      ).status,
+    ).toBe(415);
     expect(toHttpError(new SyntaxError('Unexpected token'), ctx).code).toBe('invalid_json');
     expect(toHttpError(Object.assign(new Error('Bad header'), { statusCode: 431 }), ctx).status).toBe(400);
     const bug = toHttpError(new TypeError('x is undefined'), ctx);
-    expect([bug.status, bug.code, bug.message]).toEqual([500, 'internal_error', 'internal error; the request id is `req_1`']);
+    expect([bug.status, bug.code, bug.message]).toEqual([
+      500,
+      'internal_error',
+      'internal error; the request id is `req_1`',
+    ]);
   });
 });

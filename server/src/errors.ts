@@ -17,49 +17,105 @@ export interface HttpErrorEntry {
  * Upstream failures keep the code their adapter gave them; the common ones are listed here too.
  */
 export const httpErrorCatalog = {
-  invalid_json: { status: 400, type: 'invalid_request_error', message: 'the request body is not valid JSON: {detail}' },
+  invalid_json: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'the request body is not valid JSON: {detail}',
+  },
   invalid_request: { status: 400, type: 'invalid_request_error', message: 'invalid `{param}`: {detail}' },
   unsupported_capability: {
     status: 400,
     type: 'invalid_request_error',
     message: 'no deployment of the model can serve this request: {detail}',
   },
-  context_length_exceeded: { status: 400, type: 'invalid_request_error', message: 'the request is longer than the model allows: {detail}' },
+  context_length_exceeded: {
+    status: 400,
+    type: 'invalid_request_error',
+    message: 'the request is longer than the model allows: {detail}',
+  },
   missing_api_key: {
     status: 401,
     type: 'authentication_error',
     message: 'no api key; send `Authorization: Bearer <key>` or `x-api-key: <key>`',
   },
-  invalid_api_key: { status: 401, type: 'authentication_error', message: 'the api key is not valid; check it or create one with `switchyard keys create`' },
-  api_key_expired: { status: 401, type: 'authentication_error', message: 'the api key `{prefix}…` expired at {expiresAt}' },
-  api_key_disabled: { status: 401, type: 'authentication_error', message: 'the api key `{prefix}…` is disabled' },
-  invalid_admin_token: { status: 401, type: 'authentication_error', message: 'the admin token is missing or wrong; send `Authorization: Bearer $SWITCHYARD_ADMIN_TOKEN`' },
-  model_not_allowed_for_key: { status: 403, type: 'permission_error', message: 'this api key may not use model `{model}`' },
+  invalid_api_key: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'the api key is not valid; check it or create one with `switchyard keys create`',
+  },
+  api_key_expired: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'the api key `{prefix}…` expired at {expiresAt}',
+  },
+  api_key_disabled: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'the api key `{prefix}…` is disabled',
+  },
+  invalid_admin_token: {
+    status: 401,
+    type: 'authentication_error',
+    message: 'the admin token is missing or wrong; send `Authorization: Bearer $SWITCHYARD_ADMIN_TOKEN`',
+  },
+  model_not_allowed_for_key: {
+    status: 403,
+    type: 'permission_error',
+    message: 'this api key may not use model `{model}`',
+  },
   tenant_not_allowed: { status: 403, type: 'permission_error', message: '{detail}' },
   model_not_allowed: { status: 403, type: 'permission_error', message: '{detail}' },
   model_not_found: { status: 404, type: 'invalid_request_error', message: '{detail}' },
   not_found: { status: 404, type: 'invalid_request_error', message: 'no route for `{method} {path}`' },
-  admin_disabled: { status: 404, type: 'invalid_request_error', message: 'the admin api is disabled; set `SWITCHYARD_ADMIN_TOKEN` to enable it' },
+  admin_disabled: {
+    status: 404,
+    type: 'invalid_request_error',
+    message: 'the admin api is disabled; set `SWITCHYARD_ADMIN_TOKEN` to enable it',
+  },
   key_not_found: { status: 404, type: 'invalid_request_error', message: 'no api key with id `{id}`' },
-  method_not_allowed: { status: 405, type: 'invalid_request_error', message: '`{method}` is not allowed on `{path}`; use {allowed}' },
-  request_too_large: { status: 413, type: 'invalid_request_error', message: 'the request body is larger than the limit of {limit} bytes' },
+  method_not_allowed: {
+    status: 405,
+    type: 'invalid_request_error',
+    message: '`{method}` is not allowed on `{path}`; use {allowed}',
+  },
+  request_too_large: {
+    status: 413,
+    type: 'invalid_request_error',
+    message: 'the request body is larger than the limit of {limit} bytes',
+  },
   unsupported_media_type: {
     status: 415,
     type: 'invalid_request_error',
     message: 'expected `content-type: application/json`, got `{contentType}`',
   },
-  policy_invalid: { status: 422, type: 'invalid_request_error', message: 'the policy has {count} error(s); the running policy was kept' },
+  policy_invalid: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'the policy has {count} error(s); the running policy was kept',
+  },
   quota_exceeded: { status: 429, type: 'insufficient_quota', message: '{detail}' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', message: '{detail}' },
-  internal_error: { status: 500, type: 'api_error', message: 'internal error; the request id is `{requestId}`' },
+  internal_error: {
+    status: 500,
+    type: 'api_error',
+    message: 'internal error; the request id is `{requestId}`',
+  },
   upstream_server_error: { status: 502, type: 'upstream_error', message: '{detail}' },
   upstream_auth_failed: { status: 502, type: 'upstream_error', message: '{detail}' },
   upstream_unreachable: { status: 502, type: 'upstream_error', message: '{detail}' },
   upstream_protocol_error: { status: 502, type: 'upstream_error', message: '{detail}' },
   upstream_overloaded: { status: 503, type: 'upstream_error', message: '{detail}' },
   no_healthy_deployment: { status: 503, type: 'service_unavailable_error', message: '{detail}' },
-  policy_not_loaded: { status: 503, type: 'service_unavailable_error', message: 'no policy is loaded yet; try again shortly' },
-  shutting_down: { status: 503, type: 'service_unavailable_error', message: 'the gateway is shutting down; retry on another replica' },
+  policy_not_loaded: {
+    status: 503,
+    type: 'service_unavailable_error',
+    message: 'no policy is loaded yet; try again shortly',
+  },
+  shutting_down: {
+    status: 503,
+    type: 'service_unavailable_error',
+    message: 'the gateway is shutting down; retry on another replica',
+  },
   upstream_timeout: { status: 504, type: 'upstream_error', message: '{detail}' },
 } as const satisfies Record<string, HttpErrorEntry>;
 
@@ -106,7 +162,9 @@ export function httpErrorFromUpstream(err: UpstreamError): HttpError {
 }
 
 /** The OpenAI error body: `{"error":{"message","type","param","code"}}`. */
-export function openAiErrorBody(err: HttpError): { error: { message: string; type: string; param: string | null; code: string } } {
+export function openAiErrorBody(err: HttpError): {
+  error: { message: string; type: string; param: string | null; code: string };
+} {
   return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
 }
 
@@ -114,12 +172,18 @@ export function openAiErrorBody(err: HttpError): { error: { message: string; typ
 export type ErrorShape = 'openai' | 'anthropic';
 
 /** Sends an error in the route's shape, with `Retry-After` when the error says when to retry. */
-export function sendHttpError(reply: FastifyReply, err: HttpError, shape: ErrorShape = 'openai'): FastifyReply {
+export function sendHttpError(
+  reply: FastifyReply,
+  err: HttpError,
+  shape: ErrorShape = 'openai',
+): FastifyReply {
   if (err.retryAfterMs !== undefined && (err.status === 429 || err.status === 503)) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
   }
   reply.code(err.status);
-  return reply.send(shape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err));
+  return reply.send(
+    shape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err),
+  );
 }
 
 interface ErrorWithCode {
@@ -133,7 +197,10 @@ interface ErrorWithCode {
  * parsing errors as 400/413/415, other client errors Fastify flags with a 4xx status as 400-class,
  * and everything else as a 500 (a bug; the caller logs it).
  */
-export function toHttpError(err: unknown, context: { bodyLimit: number; requestId: string; contentType?: string | undefined }): HttpError {
+export function toHttpError(
+  err: unknown,
+  context: { bodyLimit: number; requestId: string; contentType?: string | undefined },
+): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof UpstreamError) return httpErrorFromUpstream(err);
   const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorWithCode;
@@ -142,7 +209,9 @@ export function toHttpError(err: unknown, context: { bodyLimit: number; requestI
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return httpError('request_too_large', { limit: context.bodyLimit });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return httpError('unsupported_media_type', { contentType: (context.contentType ?? 'none').slice(0, 100) });
+      return httpError('unsupported_media_type', {
+        contentType: (context.contentType ?? 'none').slice(0, 100),
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return httpError('invalid_json', { detail: 'the body is empty' });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -153,7 +222,12 @@ export function toHttpError(err: unknown, context: { bodyLimit: number; requestI
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status === 413) return httpError('request_too_large', { limit: context.bodyLimit });
   if (status >= 400 && status < 500) {
-    return new HttpError(detail, status === 404 || status === 405 ? status : 400, 'invalid_request_error', 'invalid_request');
+    return new HttpError(
+      detail,
+      status === 404 || status === 405 ? status : 400,
+      'invalid_request_error',
+      'invalid_request',
+    );
   }
   return httpError('internal_error', { requestId: context.requestId });
 }

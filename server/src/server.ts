@@ -57,7 +57,8 @@ export async function ensureDevKey(keys: KeyStore, stateDir: string, clock: Cloc
   }
   if (existing) {
     const record = await keys.findByHash(hashApiKey(existing));
-    if (record && !record.disabled && (record.expiresAt === undefined || record.expiresAt > clock.now())) return existing;
+    if (record && !record.disabled && (record.expiresAt === undefined || record.expiresAt > clock.now()))
+      return existing;
   }
   const { key } = await issueApiKey(keys, { tenant: 'default', name: 'development key' }, clock.now());
   writeFileSync(path, `${key}\n`, { mode: 0o600 });
@@ -75,7 +76,10 @@ function exampleModel(policy: CompiledPolicy): string {
 }
 
 function banner(url: string, key: string, policy: CompiledPolicy): string {
-  const body = JSON.stringify({ model: exampleModel(policy), messages: [{ role: 'user', content: 'Hello!' }] });
+  const body = JSON.stringify({
+    model: exampleModel(policy),
+    messages: [{ role: 'user', content: 'Hello!' }],
+  });
   return [
     `switchyard listening on ${url} (policy ${policy.id})`,
     '',
@@ -98,18 +102,27 @@ function banner(url: string, key: string, policy: CompiledPolicy): string {
  * URL, the key, a `curl` and the SDK settings. SIGTERM/SIGINT stop accepting connections, let
  * in-flight requests and streams finish until `shutdownTimeoutMs`, then close what is left.
  */
-export async function startServer(config: GatewayConfig, options: StartServerOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  config: GatewayConfig,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
   const out = options.out ?? process.stdout;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } });
   mkdirSync(config.stateDir, { recursive: true });
   const db: DatabaseSync = openStateDatabase(config.stateDir);
   const keys = new SqliteKeyStore(db);
-  const policies = new PolicyHolder(config.policyDir, { logger, clock, createAdapter: options.createAdapter });
+  const policies = new PolicyHolder(config.policyDir, {
+    logger,
+    clock,
+    createAdapter: options.createAdapter,
+  });
   const loaded = await policies.reload();
   if (!loaded.ok) {
     db.close();
-    throw new Error(`policy \`${config.policyDir}\` is invalid:\n${loaded.errors.map(formatDiagnostic).join('\n')}`);
+    throw new Error(
+      `policy \`${config.policyDir}\` is invalid:\n${loaded.errors.map(formatDiagnostic).join('\n')}`,
+    );
   }
   const devKey = await ensureDevKey(keys, config.stateDir, clock);
   const gateway = await buildApp({ config, policies, keys, logger, clock });

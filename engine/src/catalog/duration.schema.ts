@@ -21,4 +21,4 @@ export const durationSchema = z
     }
     return ms;
   })
-  .meta({ description: 'a duration: `500ms`, `30s`, `10m`, `1h`, `7d`', type: 'string' });
+  .meta({ description: 'a duration: `500ms`, `30s`, `10m`, `1h`, `7d`, or milliseconds' });

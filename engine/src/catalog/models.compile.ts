@@ -1,6 +1,7 @@
 import type { CompiledModel } from '../model/compiled-policy.ts';
 import type { Deployment } from '../model/decision.ts';
 import type { CompileContext } from '../pipeline/compile-context.ts';
+import { capabilityBits } from './capability-bits.ts';
 
 /** Resolves every logical model's deployments against the declared providers. */
 export function compileModels(ctx: CompileContext): Map<string, CompiledModel> {
@@ -42,7 +43,25 @@ export function compileModels(ctx: CompileContext): Map<string, CompiledModel> {
     if (deployments.length > 0 && totalWeight <= 0) {
       ctx.error('SY_POLICY_ZERO_WEIGHTS', ['models', name, 'deployments'], `the deployment weights of model \`${name}\` sum to zero; give at least one a positive \`weight\``);
     }
-    out.set(name, Object.freeze({ name, spec: m, deployments: Object.freeze(deployments), totalWeight }));
+    // Fallback order after a pick: by descending weight, ties in declaration order.
+    const byWeight = [...deployments].sort((a, b) => b.weight - a.weight);
+    const orders = deployments.map((d) => Object.freeze([d, ...byWeight.filter((x) => x !== d)]));
+    out.set(
+      name,
+      Object.freeze({
+        name,
+        spec: m,
+        deployments: Object.freeze(deployments),
+        totalWeight,
+        orders: Object.freeze(orders),
+        capabilityMasks: Object.freeze(deployments.map((d) => capabilityBits(d.capabilities))),
+        pickReasons: Object.freeze(
+          deployments.map((d) =>
+            Object.freeze({ rule: `deployment:${d.id}`, detail: deployments.length > 1 ? `weighted pick; ${deployments.length - 1} fallback(s)` : 'only deployment' }),
+          ),
+        ),
+      }),
+    );
   }
   return out;
 }

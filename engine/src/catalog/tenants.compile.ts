@@ -38,7 +38,32 @@ export function compileTenants(ctx: CompileContext): Map<string, CompiledTenant>
       return { ...r, id };
     });
     const allowed = t.allowModels === '*' ? undefined : new Set(t.allowModels);
-    out.set(name, Object.freeze({ name, spec: { ...t, quotas, rateLimits }, allows: (m: string) => allowed === undefined || allowed.has(m) }));
+    out.set(
+      name,
+      Object.freeze({
+        name,
+        spec: { ...t, quotas, rateLimits },
+        allows: (m: string) => allowed === undefined || allowed.has(m),
+        reason: Object.freeze({ rule: `tenant:${name}`, detail: name === 'default' ? 'the default tenant' : 'tenant named by the policy' }),
+        quotas: quotas.map((q) => ({
+          id: q.id,
+          per: q.per,
+          window: q.window,
+          unit: q.tokens !== undefined ? ('tokens' as const) : q.requests !== undefined ? ('requests' as const) : ('usd' as const),
+          limit: q.tokens ?? q.requests ?? q.usd ?? 0,
+          memo: new Map(),
+        })),
+        limits: rateLimits.map((r) => ({
+          id: r.id,
+          per: r.per,
+          unit: r.tpm !== undefined ? ('tokens' as const) : ('requests' as const),
+          capacity: r.burst ?? r.rps ?? r.rpm ?? r.tpm ?? 0,
+          refillPerSec: r.rps ?? (r.rpm ?? r.tpm ?? 0) / 60,
+          headerLimit: r.rps ?? r.rpm ?? r.tpm ?? 0,
+          memo: new Map(),
+        })),
+      }),
+    );
   }
   if (!out.has('default') && Object.keys(ctx.spec.tenants).length > 0) {
     ctx.warn('SY_POLICY_NO_DEFAULT_TENANT', ['tenants'], 'no `default` tenant: requests from tenants this policy does not name will be refused');

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../errors.ts';
 import type { PolicySpec } from '../pipeline/policy.schema.ts';
 import type { RequestFacts } from './facts.ts';
-import type { Deployment } from './decision.ts';
+import type { Deployment, Reason } from './decision.ts';
 import type { TenantSpec } from '../catalog/tenants.schema.ts';
 import type { ModelSpec } from '../catalog/models.schema.ts';
 import type { ResilienceSettings } from '../concerns/resilience/resilience.schema.ts';
@@ -22,6 +22,12 @@ export interface CompiledCondition {
   whyNot(facts: RequestFacts): string | undefined;
   /** Whether the condition holds for every request (no match, no when). */
   isCatchAll: boolean;
+  /** The requested models the condition is limited to, if it is (for the route index). */
+  models?: readonly string[] | undefined;
+  /** Tenants, tags and metadata the condition requires (for the route index). */
+  tenants?: readonly string[] | undefined;
+  tags?: readonly string[] | undefined;
+  metadata?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A route ready for `decide()`. */
@@ -34,6 +40,20 @@ export interface CompiledRoute {
   escalation: readonly { to: string; on: readonly EscalationTrigger[]; minLogprob: number }[];
   maxEscalations: number;
   idempotent: boolean;
+  /** The reason a plan carries when this route decides (built once). */
+  reason: Reason;
+}
+
+/**
+ * Routes split by their most selective declarative constraint (a required tag, tenant or metadata
+ * value); each list keeps policy order. A request can only match routes in `rest` and in the lists
+ * its own tags, tenant and metadata select.
+ */
+export interface RouteIndex {
+  rest: readonly CompiledRoute[];
+  byTag: ReadonlyMap<string, readonly CompiledRoute[]>;
+  byTenant: ReadonlyMap<string, readonly CompiledRoute[]>;
+  byMetadata: ReadonlyMap<string, ReadonlyMap<string, readonly CompiledRoute[]>>;
 }
 
 /** A logical model with its deployments resolved. */
@@ -42,6 +62,12 @@ export interface CompiledModel {
   spec: ModelSpec;
   deployments: readonly Deployment[];
   totalWeight: number;
+  /** For each deployment: it first, then the others by descending weight (built once). */
+  orders: readonly (readonly Deployment[])[];
+  /** Capability bit mask per deployment (see `capabilityBits`). */
+  capabilityMasks: readonly number[];
+  /** The reason a plan carries for each deployment picked first (built once). */
+  pickReasons: readonly Reason[];
 }
 
 /** A tenant with defaults applied and ids resolved on quotas and limits. */
@@ -49,6 +75,34 @@ export interface CompiledTenant {
   name: string;
   spec: TenantSpec;
   allows: (model: string) => boolean;
+  /** The reason a plan carries when this tenant applies (built once). */
+  reason: Reason;
+  quotas: readonly CompiledQuota[];
+  limits: readonly CompiledLimit[];
+}
+
+/**
+ * A quota ready for `decide()`. `memo` keeps, per scope value (tenant or key id), the current
+ * window and its store key, so the hot path builds no strings (bounded; cleared when full).
+ */
+export interface CompiledQuota {
+  id: string;
+  per: 'tenant' | 'key';
+  window: import('../concerns/quota/quota.schema.ts').QuotaWindow;
+  unit: 'tokens' | 'requests' | 'usd';
+  limit: number;
+  memo: Map<string, { start: number; end: number; key: string; fixed?: import('./decision.ts').Charge | undefined }>;
+}
+
+/** A rate limit ready for `decide()`, with a bounded memo of store keys (and fixed checks) per scope. */
+export interface CompiledLimit {
+  id: string;
+  per: 'tenant' | 'key' | 'route' | 'model' | 'endpoint';
+  unit: 'requests' | 'tokens';
+  capacity: number;
+  refillPerSec: number;
+  headerLimit: number;
+  memo: Map<string, { key: string; fixed?: import('./decision.ts').LimitCheck | undefined }>;
 }
 
 /**
@@ -66,9 +120,20 @@ export interface CompiledPolicy {
   spec: PolicySpec;
   sources: readonly PolicyFile[];
   routes: readonly CompiledRoute[];
+  /** The routes that can match a requested model; other models use `routesForAnyModel`. */
+  routesByModel: ReadonlyMap<string, RouteIndex>;
+  /** The routes that do not constrain the requested model. */
+  routesForAnyModel: RouteIndex;
   models: ReadonlyMap<string, CompiledModel>;
   tenants: ReadonlyMap<string, CompiledTenant>;
-  cacheRules: readonly { id: string; condition: CompiledCondition; spec: PolicySpec['cache'][number] }[];
+  cacheRules: readonly {
+    id: string;
+    condition: CompiledCondition;
+    spec: PolicySpec['cache'][number];
+    reason: Reason;
+    /** Cache plans already built per scope value (bounded memo). */
+    memo: Map<string, import('./decision.ts').CachePlan>;
+  }[];
   experiments: ReadonlyMap<string, PolicySpec['experiments'][number]>;
   /** Resilience settings per logical model (global merged with the model's override). */
   resilience: ReadonlyMap<string, ResilienceSettings>;

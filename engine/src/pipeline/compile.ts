@@ -5,7 +5,7 @@ import { compileCacheRules } from '../concerns/cache/cache.compile.ts';
 import { checkExperiments } from '../concerns/experiment/experiment.compile.ts';
 import { checkResilience, resolveResilience } from '../concerns/resilience/resilience.compile.ts';
 import { checkRollout } from '../concerns/rollout/rollout.compile.ts';
-import { compileRoutes } from '../concerns/route/route.compile.ts';
+import { compileRoutes, indexRoutesByModel } from '../concerns/route/route.compile.ts';
 import type { Diagnostic } from '../errors.ts';
 import { canonicalJson } from '../hash/canonical-json.ts';
 import { sha256Hex } from '../hash/sha256.ts';
@@ -72,6 +72,7 @@ export function compilePolicy(files: readonly PolicyFile[], options: CompileOpti
   if (errors.length > 0) return { ok: false, errors, warnings };
 
   const spec = deepFreeze(validated.spec);
+  const routeIndex = indexRoutesByModel(routes);
   const hash = sha256Hex(canonicalJson(spec));
   const version = hash.slice(0, 12);
   const policy: CompiledPolicy = Object.freeze({
@@ -82,6 +83,8 @@ export function compilePolicy(files: readonly PolicyFile[], options: CompileOpti
     spec,
     sources: Object.freeze(files.map((f) => Object.freeze({ ...f }))),
     routes: Object.freeze(routes),
+    routesByModel: routeIndex.byModel,
+    routesForAnyModel: Object.freeze(routeIndex.any),
     models,
     tenants,
     cacheRules: Object.freeze(cacheRules),

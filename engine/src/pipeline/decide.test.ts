@@ -138,3 +138,52 @@ describe('decide', () => {
     expect(trace[1]!.detail).toBe('model `auto` is not `ab`');
   });
 });
+
+describe('resilience overrides', () => {
+  it('take unset fields from the global settings, not from the schema defaults', () => {
+    const withOverride = `${text.replace('tenants:', 'resilience:\n  timeouts: { connectMs: 5000, totalMs: 60000 }\n  overrides:\n    strong: { timeouts: { totalMs: 300000 } }\ntenants:')}`;
+    const r = compilePolicy([{ path: 't.yaml', text: withOverride }]);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const d = decide(r.policy, facts({ model: 'strong' }), {}, seededEnv(now, 1));
+    expect(d.kind === 'plan' && d.resilience.timeouts).toMatchObject({ connectMs: 5000, totalMs: 300000, firstTokenMs: 15000 });
+  });
+});
+
+describe('route index', () => {
+  it('picks the same route as a linear scan in policy order, for random policies and requests', () => {
+    const env = seededEnv(0, 3);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(env.random() * xs.length)]!;
+    const models = ['auto', 'chat', 'fast'];
+    const tags = ['a', 'b', 'c', 'd'];
+    const tenants = ['t1', 't2', 't3'];
+    for (let p = 0; p < 20; p++) {
+      const routes = Array.from({ length: 30 }, (_, i) => {
+        const m: string[] = [];
+        if (env.random() < 0.7) m.push(`model: ${pick(models)}`);
+        if (env.random() < 0.4) m.push(`tags: [${pick(tags)}${env.random() < 0.3 ? `, ${pick(tags)}` : ''}]`);
+        if (env.random() < 0.3) m.push(`tenant: [${pick(tenants)}]`);
+        if (env.random() < 0.3) m.push(`metadata: { app: ${pick(['x', 'y'])} }`);
+        const when = env.random() < 0.3 ? `, when: { ">": [{ var: inputTokens }, ${Math.floor(env.random() * 2000)}] }` : '';
+        return `  - { id: r${i}, match: { ${m.join(', ')} }${when}, target: fast }`;
+      });
+      const policyText = `apiVersion: switchyard/v1\nname: idx\nproviders: { sim: { type: simulator } }\nmodels:\n  fast: { deployments: [{ provider: sim, model: sim-small }] }\n  chat: { deployments: [{ provider: sim, model: sim-small }] }\nroutes:\n${routes.join('\n')}\n`;
+      // Random routes may shadow each other; unreachable ones are a compile error, so keep the rest.
+      const r = compilePolicy([{ path: 'idx.yaml', text: policyText }]);
+      const kept = r.ok ? routes : routes.filter((_, i) => !r.errors.some((e) => e.code === 'SY_POLICY_UNREACHABLE_ROUTE' && e.line === i + 8));
+      const c = compilePolicy([{ path: 'idx.yaml', text: policyText.replace(routes.join('\n'), kept.join('\n')) }]);
+      if (!c.ok) throw new Error(JSON.stringify(c.errors.slice(0, 3)));
+      for (let q = 0; q < 200; q++) {
+        const f = facts({
+          model: pick([...models, 'other']),
+          tenant: pick(tenants),
+          tags: tags.filter(() => env.random() < 0.35),
+          metadata: env.random() < 0.5 ? { app: pick(['x', 'y']) } : {},
+          inputTokens: Math.floor(env.random() * 2000),
+        });
+        const fast = decide(c.policy, f, {}, seededEnv(0, 1));
+        const linear = explain(c.policy, f, {}, seededEnv(0, 1)).decision;
+        expect(fast.kind === 'plan' ? fast.routeId : fast.code).toBe(linear.kind === 'plan' ? linear.routeId : linear.code);
+      }
+    }
+  });
+});

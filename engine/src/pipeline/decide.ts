@@ -1,7 +1,8 @@
-import type { Capability } from '../catalog/models.schema.ts';
-import { planCharges } from '../concerns/quota/quota.decide.ts';
+import { capabilityBits } from '../catalog/capability-bits.ts';
+import { chargesForHop, memoLimit, planCharges, type QuotaOutcome } from '../concerns/quota/quota.decide.ts';
 import { planLimits } from '../concerns/ratelimit/ratelimit.decide.ts';
 import { pickDeployments } from '../concerns/route/pick-deployments.ts';
+import { firstMatchingRoute } from '../concerns/route/route.compile.ts';
 import { stickyBucket } from '../hash/sticky-bucket.ts';
 import type { CompiledPolicy, CompiledRoute, CompiledTenant } from '../model/compiled-policy.ts';
 import type { CachePlan, Decision, Denial, DenialCode, EscalationHop, Reason, TraceStep } from '../model/decision.ts';
@@ -14,17 +15,21 @@ const openTenant: CompiledTenant = {
   name: 'default',
   spec: { allowModels: '*', quotas: [], rateLimits: [], logContent: false, onStoreFailure: 'open' },
   allows: () => true,
+  reason: { rule: 'tenant:default', detail: 'the policy names no tenants' },
+  quotas: [],
+  limits: [],
 };
+const defaultTenantReason: Reason = Object.freeze({ rule: 'tenant:default', detail: 'tenant not named by the policy; the default tenant applies' });
 
-function needsOf(facts: RequestFacts): Capability[] {
-  const needs: Capability[] = [];
-  if (facts.endpoint === 'embeddings') needs.push('embedding');
-  else {
-    if (facts.hasTools) needs.push('tools');
-    if (facts.hasImages) needs.push('vision');
-    if (facts.responseFormat !== 'text') needs.push('json');
-  }
-  return needs;
+const needEmbedding = capabilityBits(['embedding']);
+const needTools = capabilityBits(['tools']);
+const needVision = capabilityBits(['vision']);
+const needJson = capabilityBits(['json']);
+
+/** The capabilities a request needs, as a bit mask. */
+function needsOf(facts: RequestFacts): number {
+  if (facts.endpoint === 'embeddings') return needEmbedding;
+  return (facts.hasTools ? needTools : 0) | (facts.hasImages ? needVision : 0) | (facts.responseFormat !== 'text' ? needJson : 0);
 }
 
 function stickyValue(by: 'tenant' | 'key' | 'user', facts: RequestFacts): string {
@@ -47,43 +52,58 @@ export function explain(policy: CompiledPolicy, facts: RequestFacts, snapshot: S
   return { decision, trace };
 }
 
+/** Builds a denial (a module function, so the hot path allocates no closure per request). */
+function denial(
+  policy: CompiledPolicy,
+  reasons: Reason[],
+  trace: TraceStep[] | undefined,
+  status: Denial['status'],
+  code: DenialCode,
+  message: string,
+  extra?: Partial<Denial>,
+): Denial {
+  trace?.push({ rule: reasons[reasons.length - 1]?.rule ?? 'policy', outcome: 'denied', detail: `${code}: ${message}` });
+  return { kind: 'deny', policy: policy.id, status, code, message, reasons, ...extra };
+}
+
 function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: StateSnapshot, env: Env, trace: TraceStep[] | undefined): Decision {
   const reasons: Reason[] = [];
-  const deny = (status: Denial['status'], code: DenialCode, message: string, extra?: Partial<Denial>): Denial => {
-    trace?.push({ rule: reasons[reasons.length - 1]?.rule ?? 'policy', outcome: 'denied', detail: `${code}: ${message}` });
-    return { kind: 'deny', policy: policy.id, status, code, message, reasons, ...extra };
-  };
 
   // 1. Tenant.
   let tenant = policy.tenants.get(facts.tenant);
   if (tenant) {
-    reasons.push({ rule: `tenant:${tenant.name}`, detail: 'tenant named by the policy' });
+    reasons.push(tenant.reason);
   } else {
     tenant = policy.tenants.get('default') ?? (policy.tenants.size === 0 ? openTenant : undefined);
     if (!tenant) {
       reasons.push({ rule: 'tenant:default', detail: 'policy has no `default` tenant' });
-      return deny(403, 'tenant_not_allowed', `tenant \`${facts.tenant}\` is not allowed by policy \`${policy.name}\``);
+      return denial(policy, reasons, trace, 403, 'tenant_not_allowed', `tenant \`${facts.tenant}\` is not allowed by policy \`${policy.name}\``);
     }
-    reasons.push({ rule: 'tenant:default', detail: `tenant \`${facts.tenant}\` uses the default tenant` });
+    reasons.push(tenant === openTenant ? openTenant.reason : defaultTenantReason);
   }
   trace?.push({ rule: reasons[0]!.rule, outcome: 'applied', detail: reasons[0]!.detail });
 
   // 2. Route: first match wins; a request naming a model directly needs no route.
   let route: CompiledRoute | undefined;
-  for (const r of policy.routes) {
-    if (r.condition.test(facts)) {
-      route = r;
-      trace?.push({ rule: `route:${r.id}`, outcome: 'matched', detail: r.condition.isCatchAll ? 'matches every request' : 'all conditions hold' });
-      break;
+  if (trace) {
+    // Explain walks every route, in order, to say why each did or did not match.
+    for (const r of policy.routes) {
+      if (r.condition.test(facts)) {
+        route = r;
+        trace.push({ rule: `route:${r.id}`, outcome: 'matched', detail: r.condition.isCatchAll ? 'matches every request' : 'all conditions hold' });
+        break;
+      }
+      trace.push({ rule: `route:${r.id}`, outcome: 'skipped', detail: r.condition.whyNot(facts) ?? '' });
     }
-    trace?.push({ rule: `route:${r.id}`, outcome: 'skipped', detail: r.condition.whyNot(facts) ?? '' });
+  } else {
+    route = firstMatchingRoute(policy.routesByModel.get(facts.model) ?? policy.routesForAnyModel, facts);
   }
   let routeId: string;
   let target: string;
   let experiment: { id: string; arm: string } | undefined;
   if (route) {
     routeId = route.id;
-    reasons.push({ rule: `route:${route.id}`, detail: `first matching route (routes[${route.index}])` });
+    reasons.push(route.reason);
     if (route.experiment !== undefined) {
       const exp = policy.experiments.get(route.experiment)!;
       let total = 0;
@@ -110,13 +130,13 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
     reasons.push({ rule: routeId, detail: 'no route matched; the request names a logical model' });
     trace?.push({ rule: routeId, outcome: 'applied', detail: 'no route matched; served by the model it names' });
   } else {
-    return deny(404, 'model_not_found', `the model \`${facts.model}\` does not exist or no route serves it`, { reasons });
+    return denial(policy, reasons, trace, 404, 'model_not_found', `the model \`${facts.model}\` does not exist or no route serves it`, { reasons });
   }
 
   // 3. Permission.
   if (!tenant.allows(target)) {
     reasons.push({ rule: `tenant:${tenant.name}/allowModels`, detail: `\`${target}\` is not in allowModels` });
-    return deny(403, 'model_not_allowed', `tenant \`${facts.tenant}\` may not use model \`${target}\``, { routeId });
+    return denial(policy, reasons, trace, 403, 'model_not_allowed', `tenant \`${facts.tenant}\` may not use model \`${target}\``, { routeId });
   }
   const model = policy.models.get(target)!;
 
@@ -127,12 +147,13 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
   if (!pick.ok) {
     reasons.push({ rule: `model:${target}`, detail: pick.detail });
     const status = pick.reason === 'no_healthy_deployment' ? 503 : 400;
-    return deny(status, pick.reason, pick.detail, { routeId });
+    return denial(policy, reasons, trace, status, pick.reason, pick.detail, { routeId });
   }
-  reasons.push({ rule: `deployment:${pick.picked.id}`, detail: pick.candidates.length > 1 ? `weighted pick; ${pick.candidates.length - 1} fallback(s)` : 'only eligible deployment' });
+  reasons.push(model.pickReasons[pick.pickedIndex]!);
 
-  // 5. Escalation chain, each hop with its own candidates and reservations.
+  // 5. Escalation chain, each hop with its own candidates and reservations (same keys, its own bounds).
   const escalation: EscalationHop[] = [];
+  let q: QuotaOutcome | undefined;
   if (route && route.maxEscalations > 0) {
     for (const step of route.escalation) {
       if (!tenant.allows(step.to)) {
@@ -146,7 +167,8 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
         trace?.push({ rule: `escalate:${step.to}`, outcome: 'skipped', detail: hopPick.detail });
         continue;
       }
-      const hopCharges = planCharges(tenant, facts, hopPick.candidates, hopOut, snapshot, env).charges;
+      q ??= planCharges(tenant, facts, pick.candidates, outputTokens, snapshot, env);
+      const hopCharges = chargesForHop(q.charges, hopPick.candidates, facts.inputTokens, hopOut);
       escalation.push({ to: step.to, on: step.on, minLogprob: step.minLogprob, candidates: hopPick.candidates, charges: hopCharges });
       trace?.push({ rule: `escalate:${step.to}`, outcome: 'applied', detail: `on ${step.on.join(', ')}` });
     }
@@ -161,18 +183,24 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
     }
     const spec = rule.spec;
     const scope = spec.scope ?? 'key';
-    cache = {
-      ruleId: rule.id,
-      mode: spec.mode,
-      ttlMs: spec.ttl,
-      scope,
-      scopeKey: scope === 'tenant' ? `tenant:${facts.tenant}` : `key:${facts.keyId}`,
-      similarity: spec.similarity,
-      embeddingModel: spec.embeddingModel,
-      promptCache: spec.promptCache,
-      countTokensOnHit: spec.countTokensOnHit,
-    };
-    reasons.push({ rule: `cache:${rule.id}`, detail: `${spec.mode} cache, scope ${scope}` });
+    const scopeValue = scope === 'tenant' ? facts.tenant : facts.keyId;
+    cache = rule.memo.get(scopeValue);
+    if (cache === undefined) {
+      if (rule.memo.size >= memoLimit) rule.memo.clear();
+      cache = Object.freeze({
+        ruleId: rule.id,
+        mode: spec.mode,
+        ttlMs: spec.ttl,
+        scope,
+        scopeKey: `${scope}:${scopeValue}`,
+        similarity: spec.similarity,
+        embeddingModel: spec.embeddingModel,
+        promptCache: spec.promptCache,
+        countTokensOnHit: spec.countTokensOnHit,
+      });
+      rule.memo.set(scopeValue, cache);
+    }
+    reasons.push(rule.reason);
     trace?.push({ rule: `cache:${rule.id}`, outcome: 'applied', detail: `${spec.mode}, ttl ${spec.ttl} ms, scope ${scope}` });
     break;
   }
@@ -182,17 +210,17 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
   if (rl.exceeded) {
     const l = rl.exceeded.limit;
     reasons.push({ rule: `ratelimit:${tenant.name}/${l.limitId}`, detail: `bucket short for ${l.per}` });
-    return deny(429, 'rate_limit_exceeded', `rate limit \`${l.limitId}\` of tenant \`${tenant.name}\` reached; retry after ${Math.ceil(rl.exceeded.retryAfterMs / 1000)} s`, {
+    return denial(policy, reasons, trace, 429, 'rate_limit_exceeded', `rate limit \`${l.limitId}\` of tenant \`${tenant.name}\` reached; retry after ${Math.ceil(rl.exceeded.retryAfterMs / 1000)} s`, {
       retryAfterMs: rl.exceeded.retryAfterMs,
       limit: l,
       routeId,
     });
   }
-  const q = planCharges(tenant, facts, pick.candidates, outputTokens, snapshot, env);
+  q ??= planCharges(tenant, facts, pick.candidates, outputTokens, snapshot, env);
   if (q.exceeded) {
     const c = q.exceeded;
     reasons.push({ rule: `quota:${tenant.name}/${c.quotaId}`, detail: `${c.unit} per ${c.window} exhausted` });
-    return deny(429, 'quota_exceeded', `quota \`${c.quotaId}\` of tenant \`${tenant.name}\` (${c.limit} ${c.unit} per ${c.window}) is used up until the window resets`, {
+    return denial(policy, reasons, trace, 429, 'quota_exceeded', `quota \`${c.quotaId}\` of tenant \`${tenant.name}\` (${c.limit} ${c.unit} per ${c.window}) is used up until the window resets`, {
       retryAfterMs: c.windowEndMs - env.nowMs,
       limit: c,
       routeId,

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { policyJsonSchema, policyJsonSchemaId } from './policy-json-schema.ts';
 
-const defaultPolicy = parse(readFileSync(new URL('../../../policies/default/policy.yaml', import.meta.url), 'utf8'));
+const defaultPolicy = parse(
+  readFileSync(new URL('../../../policies/default/policy.yaml', import.meta.url), 'utf8'),
+);
 
 function validator() {
   // strict: false because zod emits `type` next to `anyOf` for durations, which Ajv's strict mode flags.
@@ -23,7 +25,8 @@ function undescribedProperties(node: unknown, path: string, out: string[]): stri
       undescribedProperties(child, at, out);
     }
   }
-  if (n.additionalProperties && typeof n.additionalProperties === 'object') undescribedProperties(n.additionalProperties, `${path}.<name>`, out);
+  if (n.additionalProperties && typeof n.additionalProperties === 'object')
+    undescribedProperties(n.additionalProperties, `${path}.<name>`, out);
   if (n.items) undescribedProperties(n.items, `${path}[]`, out);
   for (const k of ['anyOf', 'oneOf', 'allOf'] as const) {
     if (Array.isArray(n[k])) for (const alt of n[k]) undescribedProperties(alt, path, out);
@@ -48,7 +51,12 @@ describe('policyJsonSchema', () => {
 
   it('treats fields with defaults as optional, as authors write them', () => {
     const validate = validator();
-    const minimal = { apiVersion: 'switchyard/v1', name: 'tiny', providers: { sim: { type: 'simulator' } }, models: { m: { deployments: [{ provider: 'sim', model: 'sim-small' }] } } };
+    const minimal = {
+      apiVersion: 'switchyard/v1',
+      name: 'tiny',
+      providers: { sim: { type: 'simulator' } },
+      models: { m: { deployments: [{ provider: 'sim', model: 'sim-small' }] } },
+    };
     expect(validate(minimal)).toBe(true);
   });
 

@@ -28,12 +28,19 @@ export const adminKeysRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async
     if (policy && !policy.tenants.has(body.tenant) && !policy.tenants.has('default')) {
       throw httpError(
         'invalid_request',
-        { param: 'tenant', detail: `tenant \`${body.tenant}\` is not in policy \`${policy.id}\`, which has no \`default\` tenant` },
+        {
+          param: 'tenant',
+          detail: `tenant \`${body.tenant}\` is not in policy \`${policy.id}\`, which has no \`default\` tenant`,
+        },
         { param: 'tenant' },
       );
     }
     const now = ctx.clock.now();
-    const expiresAt = body.expiresAt ? Date.parse(body.expiresAt) : body.expiresIn ? now + parseDuration(body.expiresIn)! : undefined;
+    const expiresAt = body.expiresAt
+      ? Date.parse(body.expiresAt)
+      : body.expiresIn
+        ? now + parseDuration(body.expiresIn)!
+        : undefined;
     const { key, record } = await issueApiKey(
       ctx.keys,
       { tenant: body.tenant, name: body.name, allowedModels: body.models, expiresAt },
@@ -45,7 +52,9 @@ export const adminKeysRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async
 
   app.get('/admin/v1/keys', async (request) => {
     const { tenant } = request.query as { tenant?: unknown };
-    const keys = await ctx.keys.list({ tenant: typeof tenant === 'string' && tenant !== '' ? tenant : undefined });
+    const keys = await ctx.keys.list({
+      tenant: typeof tenant === 'string' && tenant !== '' ? tenant : undefined,
+    });
     return { object: 'list', data: keys.map(viewApiKey) };
   });
 

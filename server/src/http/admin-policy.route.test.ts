@@ -45,7 +45,9 @@ describe('policy reload through the admin API', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ previous: before.id, changed: true });
     expect((await activePolicy()).id).toBe(body.policy);
-    const { data } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const { data } = await client.chat.completions
+      .create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
     expect(data.model).toBe('sim-large');
   });
 
@@ -56,7 +58,9 @@ describe('policy reload through the admin API', () => {
 
   it('refuses an invalid policy with 422 and file:line:col errors, and keeps serving the old one', async () => {
     const before = await activePolicy();
-    gw.writePolicy(`${policy('sim-small', 'broken')}routes:\n  - { id: r, match: { model: x }, target: missing-model }\n`);
+    gw.writePolicy(
+      `${policy('sim-small', 'broken')}routes:\n  - { id: r, match: { model: x }, target: missing-model }\n`,
+    );
     const { status, body } = await reload();
     expect(status).toBe(422);
     expect(body.error).toMatchObject({ code: 'policy_invalid', type: 'invalid_request_error' });
@@ -65,7 +69,9 @@ describe('policy reload through the admin API', () => {
     expect(errors[0]!.text).toMatch(/policy\.yaml:\d+:\d+ error SY_POLICY_UNKNOWN_MODEL/);
     expect(body.policy).toBe(before.id);
     expect((await activePolicy()).id).toBe(before.id);
-    const res = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const res = await client.chat.completions
+      .create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
     expect(res.response.headers.get('x-switchyard-policy')).toBe(before.id);
   });
 
@@ -83,7 +89,9 @@ describe('policy reload through the admin API', () => {
     const { data, response } = await inFlight;
     expect(response.headers.get('x-switchyard-policy')).toBe(started.id);
     expect(data.model).toBe('sim-small');
-    const after = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    const after = await client.chat.completions
+      .create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] })
+      .withResponse();
     expect(after.response.headers.get('x-switchyard-policy')).toBe(swapped.body.policy);
     expect(after.data.model).toBe('sim-large');
   });

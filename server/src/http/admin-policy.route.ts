@@ -36,6 +36,11 @@ export const adminPolicyRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = asy
         warnings: result.warnings.map(formatDiagnostic),
       };
     }
-    return { policy: result.policy.id, previous, changed: result.changed, warnings: result.warnings.map(formatDiagnostic) };
+    return {
+      policy: result.policy.id,
+      previous,
+      changed: result.changed,
+      warnings: result.warnings.map(formatDiagnostic),
+    };
   });
 };

@@ -5,11 +5,17 @@ const imagePart = z.looseObject({
   type: z.literal('image_url'),
   image_url: z.looseObject({ url: z.string().min(1), detail: z.enum(['auto', 'low', 'high']).optional() }),
 });
-const audioPart = z.looseObject({ type: z.literal('input_audio'), input_audio: z.looseObject({ data: z.string(), format: z.string() }) });
+const audioPart = z.looseObject({
+  type: z.literal('input_audio'),
+  input_audio: z.looseObject({ data: z.string(), format: z.string() }),
+});
 const filePart = z.looseObject({ type: z.literal('file'), file: z.looseObject({}) });
 const refusalPart = z.looseObject({ type: z.literal('refusal'), refusal: z.string() });
 
-const userContent = z.union([z.string(), z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart])).min(1)]);
+const userContent = z.union([
+  z.string(),
+  z.array(z.discriminatedUnion('type', [textPart, imagePart, audioPart, filePart])).min(1),
+]);
 const textContent = z.union([z.string(), z.array(textPart).min(1)]);
 
 const toolCall = z.looseObject({
@@ -35,7 +41,9 @@ const message = z.discriminatedUnion('role', [
 const tool = z.looseObject({
   type: z.literal('function'),
   function: z.looseObject({
-    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, { error: 'expected 1 to 64 letters, digits, `_` or `-`' }),
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, { error: 'expected 1 to 64 letters, digits, `_` or `-`' }),
     description: z.string().optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
     strict: z.boolean().nullish(),
@@ -47,7 +55,10 @@ const responseFormat = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('json_object') }),
   z.looseObject({
     type: z.literal('json_schema'),
-    json_schema: z.looseObject({ name: z.string().min(1), schema: z.record(z.string(), z.unknown()).optional() }),
+    json_schema: z.looseObject({
+      name: z.string().min(1),
+      schema: z.record(z.string(), z.unknown()).optional(),
+    }),
   }),
 ]);
 
@@ -91,7 +102,10 @@ export const embeddingsRequestSchema = z.looseObject({
     z.string(),
     z.array(z.string()).min(1).max(2048),
     z.array(z.number().int().min(0)).min(1),
-    z.array(z.array(z.number().int().min(0)).min(1)).min(1).max(2048),
+    z
+      .array(z.array(z.number().int().min(0)).min(1))
+      .min(1)
+      .max(2048),
   ]),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().positive().optional(),

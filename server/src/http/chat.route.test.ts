@@ -26,7 +26,9 @@ async function apiError(promise: Promise<unknown>): Promise<InstanceType<typeof 
 
 describe('POST /v1/chat/completions through the OpenAI SDK', () => {
   it('answers a chat completion and names policy, route and serving deployment in headers', async () => {
-    const { data, response } = await client.chat.completions.create({ model: 'fast', messages: ask('Hello there') }).withResponse();
+    const { data, response } = await client.chat.completions
+      .create({ model: 'fast', messages: ask('Hello there') })
+      .withResponse();
     expect(data.choices[0]?.message.content).toMatch(/\w/);
     expect(data.usage?.completion_tokens).toBeGreaterThan(0);
     expect(response.headers.get('x-switchyard-policy')).toBe(gw.policies.active?.policy.id);
@@ -41,19 +43,28 @@ describe('POST /v1/chat/completions through the OpenAI SDK', () => {
       .withResponse();
     expect(kept.response.headers.get('x-request-id')).toBe('client-trace-42');
     const replaced = await client.chat.completions
-      .create({ model: 'fast', messages: ask('hi') }, { headers: { 'x-request-id': 'has spaces <and> brackets' } })
+      .create(
+        { model: 'fast', messages: ask('hi') },
+        { headers: { 'x-request-id': 'has spaces <and> brackets' } },
+      )
       .withResponse();
     expect(replaced.response.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{24}$/);
   });
 
   it('routes an alias through the policy (auto → fast)', async () => {
-    const { response } = await client.chat.completions.create({ model: 'auto', messages: ask('Hello') }).withResponse();
+    const { response } = await client.chat.completions
+      .create({ model: 'auto', messages: ask('Hello') })
+      .withResponse();
     expect(response.headers.get('x-switchyard-route')).toBe('auto');
     expect(response.headers.get('x-switchyard-model')).toMatch(/^fast\//);
   });
 
   it('streams content and leaves usage out unless the client asked for it', async () => {
-    const stream = await client.chat.completions.create({ model: 'fast', messages: ask('Tell me about rivers'), stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'fast',
+      messages: ask('Tell me about rivers'),
+      stream: true,
+    });
     let text = '';
     let usageChunks = 0;
     for await (const chunk of stream) {
@@ -92,12 +103,17 @@ describe('POST /v1/chat/completions through the OpenAI SDK', () => {
     const text = await res.text();
     const frames = text.split('\n\n').filter(Boolean);
     expect(frames.at(-1)).toBe('data: [DONE]');
-    for (const frame of frames.slice(0, -1)) expect(() => JSON.parse(frame.replace(/^data: /, ''))).not.toThrow();
+    for (const frame of frames.slice(0, -1))
+      expect(() => JSON.parse(frame.replace(/^data: /, ''))).not.toThrow();
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 
   it('makes the SDK throw when the upstream fails mid-stream, instead of ending quietly', async () => {
-    const stream = await client.chat.completions.create({ model: 'fast', messages: ask('Tell me a story #sim:midstream-error=4'), stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'fast',
+      messages: ask('Tell me a story #sim:midstream-error=4'),
+      stream: true,
+    });
     let received = 0;
     const err = await (async () => {
       for await (const _ of stream) received++;
@@ -114,15 +130,25 @@ describe('POST /v1/chat/completions through the OpenAI SDK', () => {
     const tools = [
       {
         type: 'function' as const,
-        function: { name: 'get_weather', description: 'weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+        function: {
+          name: 'get_weather',
+          description: 'weather for a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
       },
     ];
-    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Use get_weather for Paris' }];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [
+      { role: 'user', content: 'Use get_weather for Paris' },
+    ];
     const first = await client.chat.completions.create({ model: 'fast', messages, tools });
     const call = first.choices[0]?.message.tool_calls?.[0];
     expect(first.choices[0]?.finish_reason).toBe('tool_calls');
     expect(call?.type === 'function' && call.function.name).toBe('get_weather');
-    messages.push(first.choices[0]!.message, { role: 'tool', tool_call_id: call!.id, content: '{"temperature":21}' });
+    messages.push(first.choices[0]!.message, {
+      role: 'tool',
+      tool_call_id: call!.id,
+      content: '{"temperature":21}',
+    });
     const second = await client.chat.completions.create({ model: 'fast', messages, tools });
     expect(second.choices[0]?.finish_reason).toBe('stop');
     expect(second.choices[0]?.message.content).toMatch(/21/);
@@ -132,44 +158,105 @@ describe('POST /v1/chat/completions through the OpenAI SDK', () => {
     const stream = client.chat.completions.stream({
       model: 'fast',
       messages: ask('Use get_weather for Rome'),
-      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+          },
+        },
+      ],
     });
     const final = await stream.finalChatCompletion();
-    expect(final.choices[0]?.message.tool_calls?.[0]).toMatchObject({ type: 'function', function: { name: 'get_weather' } });
+    expect(final.choices[0]?.message.tool_calls?.[0]).toMatchObject({
+      type: 'function',
+      function: { name: 'get_weather' },
+    });
   });
 });
 
 describe('chat errors as the OpenAI SDK sees them', () => {
   it('400 names the bad field in `param`', async () => {
-    const err = await apiError(client.chat.completions.create({ model: 'fast', messages: [{ role: 'bot', content: 'x' }] } as never));
-    expect([err.status, err.code, err.param, err.type]).toEqual([400, 'invalid_request', 'messages.0.role', 'invalid_request_error']);
+    const err = await apiError(
+      client.chat.completions.create({ model: 'fast', messages: [{ role: 'bot', content: 'x' }] } as never),
+    );
+    expect([err.status, err.code, err.param, err.type]).toEqual([
+      400,
+      'invalid_request',
+      'messages.0.role',
+      'invalid_request_error',
+    ]);
     const empty = await apiError(client.chat.completions.create({ model: 'fast', messages: [] }));
-    expect([empty.status, empty.param, empty.message]).toEqual([400, 'messages', '400 invalid `messages`: must not be empty']);
-    const temp = await apiError(client.chat.completions.create({ model: 'fast', messages: ask('x'), temperature: 'hot' as never }));
+    expect([empty.status, empty.param, empty.message]).toEqual([
+      400,
+      'messages',
+      '400 invalid `messages`: must not be empty',
+    ]);
+    const temp = await apiError(
+      client.chat.completions.create({ model: 'fast', messages: ask('x'), temperature: 'hot' as never }),
+    );
     expect(temp.param).toBe('temperature');
   });
 
   it('401 tells a missing, an unknown, a revoked and an expired key apart', async () => {
-    const missing = await fetch(`${gw.baseURL}/chat/completions`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-    expect([missing.status, ((await missing.json()) as { error: { code: string } }).error.code]).toEqual([401, 'missing_api_key']);
-    const unknown = await apiError(new OpenAI({ baseURL: gw.baseURL, apiKey: 'sk-sy-ThisKeyWasNeverIssuedByTheGatewayAtAll', maxRetries: 0 }).models.list());
+    const missing = await fetch(`${gw.baseURL}/chat/completions`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect([missing.status, ((await missing.json()) as { error: { code: string } }).error.code]).toEqual([
+      401,
+      'missing_api_key',
+    ]);
+    const unknown = await apiError(
+      new OpenAI({
+        baseURL: gw.baseURL,
+        apiKey: 'sk-sy-ThisKeyWasNeverIssuedByTheGatewayAtAll',
+        maxRetries: 0,
+      }).models.list(),
+    );
     expect([unknown.status, unknown.code]).toEqual([401, 'invalid_api_key']);
     const revoked = await gw.issueKey({ tenant: 'default' });
     await gw.keys.disable(revoked.id);
     gw.gateway.ctx.authenticator.forget(revoked.id);
-    const disabled = await apiError(new OpenAI({ baseURL: gw.baseURL, apiKey: revoked.key, maxRetries: 0 }).chat.completions.create({ model: 'fast', messages: ask('x') }));
+    const disabled = await apiError(
+      new OpenAI({ baseURL: gw.baseURL, apiKey: revoked.key, maxRetries: 0 }).chat.completions.create({
+        model: 'fast',
+        messages: ask('x'),
+      }),
+    );
     expect([disabled.status, disabled.code]).toEqual([401, 'api_key_disabled']);
     const old = await gw.issueKey({ tenant: 'default', expiresAt: Date.now() - 1000 });
-    const expired = await apiError(new OpenAI({ baseURL: gw.baseURL, apiKey: old.key, maxRetries: 0 }).chat.completions.create({ model: 'fast', messages: ask('x') }));
+    const expired = await apiError(
+      new OpenAI({ baseURL: gw.baseURL, apiKey: old.key, maxRetries: 0 }).chat.completions.create({
+        model: 'fast',
+        messages: ask('x'),
+      }),
+    );
     expect([expired.status, expired.code]).toEqual([401, 'api_key_expired']);
   });
 
   it('403 when the key may not use the model, and when the tenant may not', async () => {
     const embedOnly = await gw.issueKey({ tenant: 'default', allowedModels: ['embed'] });
-    const byKey = await apiError(new OpenAI({ baseURL: gw.baseURL, apiKey: embedOnly.key, maxRetries: 0 }).chat.completions.create({ model: 'fast', messages: ask('x') }));
-    expect([byKey.status, byKey.code, byKey.type]).toEqual([403, 'model_not_allowed_for_key', 'permission_error']);
+    const byKey = await apiError(
+      new OpenAI({ baseURL: gw.baseURL, apiKey: embedOnly.key, maxRetries: 0 }).chat.completions.create({
+        model: 'fast',
+        messages: ask('x'),
+      }),
+    );
+    expect([byKey.status, byKey.code, byKey.type]).toEqual([
+      403,
+      'model_not_allowed_for_key',
+      'permission_error',
+    ]);
     const trial = await gw.issueKey({ tenant: 'trial' });
-    const byTenant = await apiError(new OpenAI({ baseURL: gw.baseURL, apiKey: trial.key, maxRetries: 0 }).chat.completions.create({ model: 'strong', messages: ask('x') }));
+    const byTenant = await apiError(
+      new OpenAI({ baseURL: gw.baseURL, apiKey: trial.key, maxRetries: 0 }).chat.completions.create({
+        model: 'strong',
+        messages: ask('x'),
+      }),
+    );
     expect([byTenant.status, byTenant.code]).toEqual([403, 'model_not_allowed']);
   });
 
@@ -179,15 +266,21 @@ describe('chat errors as the OpenAI SDK sees them', () => {
   });
 
   it('413 for a body over the limit, in the OpenAI shape', async () => {
-    const err = await apiError(client.chat.completions.create({ model: 'fast', messages: ask('x'.repeat(70_000)) }));
+    const err = await apiError(
+      client.chat.completions.create({ model: 'fast', messages: ask('x'.repeat(70_000)) }),
+    );
     expect([err.status, err.code, err.type]).toEqual([413, 'request_too_large', 'invalid_request_error']);
   });
 
   it('429 with Retry-After when every deployment is rate limited', async () => {
-    const err = await apiError(client.chat.completions.create({ model: 'fast', messages: ask('x #sim:error=429') }));
+    const err = await apiError(
+      client.chat.completions.create({ model: 'fast', messages: ask('x #sim:error=429') }),
+    );
     expect([err.status, err.code]).toEqual([429, 'rate_limit_exceeded']);
     expect(err.headers?.get('retry-after')).toBe('1');
-    expect(err.headers?.get('x-switchyard-attempts')).toMatch(/fast\/small-\w;failed;\d+ms, fast\/small-\w;failed/);
+    expect(err.headers?.get('x-switchyard-attempts')).toMatch(
+      /fast\/small-\w;failed;\d+ms, fast\/small-\w;failed/,
+    );
   });
 
   it('502, 503 and 504 for upstream server errors, overload and timeouts', async () => {
@@ -197,13 +290,17 @@ describe('chat errors as the OpenAI SDK sees them', () => {
       ['#sim:error=504', 504, 'upstream_timeout'],
     ];
     for (const [marker, status, code] of cases) {
-      const err = await apiError(client.chat.completions.create({ model: 'fast', messages: ask(`x ${marker}`) }));
+      const err = await apiError(
+        client.chat.completions.create({ model: 'fast', messages: ask(`x ${marker}`) }),
+      );
       expect([err.status, err.code]).toEqual([status, code]);
     }
   });
 
   it('a streamed request that fails before its first token still gets a real HTTP status', async () => {
-    const err = await apiError(client.chat.completions.create({ model: 'fast', messages: ask('x #sim:error=503'), stream: true }));
+    const err = await apiError(
+      client.chat.completions.create({ model: 'fast', messages: ask('x #sim:error=503'), stream: true }),
+    );
     expect(err.status).toBe(503);
   });
 });

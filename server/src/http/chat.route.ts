@@ -8,8 +8,12 @@ import { authenticateHook } from './proxy-request.ts';
 
 /** `POST /v1/chat/completions`: OpenAI chat completions, streamed (SSE) or not. */
 export const chatRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (app, { ctx }) => {
-  app.post('/v1/chat/completions', { onRequest: authenticateHook(ctx), config: { errorShape: 'openai' } }, async (request, reply) => {
-    const body = parseBody(chatRequestSchema, request.body) as ChatRequest;
-    return proxyChat(ctx, request, reply, body, openAiChatOutput(body));
-  });
+  app.post(
+    '/v1/chat/completions',
+    { onRequest: authenticateHook(ctx), config: { errorShape: 'openai' } },
+    async (request, reply) => {
+      const body = parseBody(chatRequestSchema, request.body) as ChatRequest;
+      return proxyChat(ctx, request, reply, body, openAiChatOutput(body));
+    },
+  );
 };

@@ -14,7 +14,9 @@ afterAll(async () => {
 
 describe('POST /v1/embeddings through the OpenAI SDK', () => {
   it('embeds one string', async () => {
-    const { data, response } = await client.embeddings.create({ model: 'embed', input: 'the quick brown fox', encoding_format: 'float' }).withResponse();
+    const { data, response } = await client.embeddings
+      .create({ model: 'embed', input: 'the quick brown fox', encoding_format: 'float' })
+      .withResponse();
     expect(data.data).toHaveLength(1);
     expect(data.data[0]?.embedding.length).toBeGreaterThan(8);
     expect(data.usage.prompt_tokens).toBeGreaterThan(0);
@@ -22,7 +24,10 @@ describe('POST /v1/embeddings through the OpenAI SDK', () => {
   });
 
   it('embeds an array of strings in order, with the SDK’s default base64 encoding', async () => {
-    const result = await client.embeddings.create({ model: 'embed', input: ['cats purr', 'dogs bark', 'cats meow'] });
+    const result = await client.embeddings.create({
+      model: 'embed',
+      input: ['cats purr', 'dogs bark', 'cats meow'],
+    });
     expect(result.data.map((d) => d.index)).toEqual([0, 1, 2]);
     const [a, b, c] = result.data.map((d) => d.embedding);
     const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * (y[i] ?? 0), 0);

@@ -19,14 +19,26 @@ interface Sent {
 }
 
 /** Sends one request over a plain socket (no client-side validation) and returns status and body. */
-function send(s: Sent, auth = true): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function send(
+  s: Sent,
+  auth = true,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { ...(auth ? { authorization: `Bearer ${gw.apiKey}` } : {}), ...s.headers };
+    const headers: Record<string, string> = {
+      ...(auth ? { authorization: `Bearer ${gw.apiKey}` } : {}),
+      ...s.headers,
+    };
     if (s.contentType !== undefined) headers['content-type'] = s.contentType;
     const req = httpRequest(`${gw.url}${s.path}`, { method: s.method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: res.headers,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -46,16 +58,46 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-const endpoints = ['/v1/chat/completions', '/v1/embeddings', '/v1/messages', '/admin/v1/keys', '/admin/v1/policy/reload'];
+const endpoints = [
+  '/v1/chat/completions',
+  '/v1/embeddings',
+  '/v1/messages',
+  '/admin/v1/keys',
+  '/admin/v1/policy/reload',
+];
 
 const validBodies: Record<string, unknown> = {
-  '/v1/chat/completions': { model: 'fast', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, tools: [{ type: 'function', function: { name: 'f' } }] },
+  '/v1/chat/completions': {
+    model: 'fast',
+    messages: [{ role: 'user', content: 'hi' }],
+    max_tokens: 5,
+    tools: [{ type: 'function', function: { name: 'f' } }],
+  },
   '/v1/embeddings': { model: 'embed', input: ['a', 'b'] },
-  '/v1/messages': { model: 'fast', max_tokens: 5, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
+  '/v1/messages': {
+    model: 'fast',
+    max_tokens: 5,
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+  },
   '/admin/v1/keys': { tenant: 'default', models: ['fast'] },
 };
 
-const weirdValues: unknown[] = [null, true, 0, -1, 1e308, 'x', '', [], {}, [null], [{}], { a: 1 }, '\ud800', 'a'.repeat(300)];
+const weirdValues: unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  'x',
+  '',
+  [],
+  {},
+  [null],
+  [{}],
+  { a: 1 },
+  '\ud800',
+  'a'.repeat(300),
+];
 
 /** Replaces one value somewhere in `value` with a weird one (or deletes it). */
 function mutate(value: unknown, random: () => number): unknown {
@@ -80,7 +122,11 @@ function expectWellFormedError(path: string, res: { status: number; body: string
   expect(res.status, `${path} → ${res.body}`).toBeLessThan(500);
   if (res.status < 400) return;
   const body = JSON.parse(res.body) as Record<string, { message?: unknown; type?: unknown }>;
-  if (path === '/v1/messages') expect(body).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } });
+  if (path === '/v1/messages')
+    expect(body).toMatchObject({
+      type: 'error',
+      error: { type: expect.any(String), message: expect.any(String) },
+    });
   else expect(Object.keys(body.error ?? {}).sort()).toEqual(['code', 'message', 'param', 'type']);
 }
 
@@ -94,8 +140,14 @@ describe('malformed input', () => {
       { body: '"text"', contentType: 'application/json' },
       { body: '12', contentType: 'application/json' },
       { body: '', contentType: 'application/json' },
-      { body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), contentType: 'application/json' },
-      { body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"model":"fast"}')]), contentType: 'application/json' },
+      {
+        body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+        contentType: 'application/json',
+      },
+      {
+        body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"model":"fast"}')]),
+        contentType: 'application/json',
+      },
       { body: '{"__proto__":{"polluted":true},"model":"fast"}', contentType: 'application/json' },
       { body: '{"constructor":{"prototype":{"polluted":true}}}', contentType: 'application/json' },
       { body: `${'['.repeat(50_000)}${']'.repeat(50_000)}`, contentType: 'application/json' },
@@ -105,12 +157,20 @@ describe('malformed input', () => {
       { body: '{"model":"fast"}', contentType: 'multipart/form-data; boundary=x' },
       { body: '{"model":"fast"}', contentType: 'application/json', headers: { 'content-encoding': 'gzip' } },
       { body: 'x'.repeat(40_000), contentType: 'application/json' },
-      { body: JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'y'.repeat(40_000) }] }), contentType: 'application/json' },
+      {
+        body: JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'y'.repeat(40_000) }] }),
+        contentType: 'application/json',
+      },
       { body: '{"model":"fast"}' },
     ];
     for (const path of endpoints) {
       for (const r of raw) {
-        const res = await send({ method: 'POST', path, ...r, headers: { ...r.headers, authorization: `Bearer ${gw.apiKey}` } });
+        const res = await send({
+          method: 'POST',
+          path,
+          ...r,
+          headers: { ...r.headers, authorization: `Bearer ${gw.apiKey}` },
+        });
         expectWellFormedError(path, res);
       }
     }
@@ -123,8 +183,16 @@ describe('malformed input', () => {
     for (let round = 0; round < 60; round++) {
       for (const [path, valid] of Object.entries(validBodies)) {
         const body = JSON.stringify(mutate(valid, random));
-        const headers = path.startsWith('/admin') ? { authorization: 'Bearer test-admin-token-0123456789' } : {};
-        expectWellFormedError(path, await send({ method: 'POST', path, body, contentType: 'application/json', headers }, !path.startsWith('/admin')));
+        const headers: Record<string, string> = path.startsWith('/admin')
+          ? { authorization: 'Bearer test-admin-token-0123456789' }
+          : {};
+        expectWellFormedError(
+          path,
+          await send(
+            { method: 'POST', path, body, contentType: 'application/json', headers },
+            !path.startsWith('/admin'),
+          ),
+        );
         sent++;
       }
     }
@@ -140,15 +208,37 @@ describe('malformed input', () => {
       { method: 'GET', path: '/%' },
       { method: 'GET', path: `/v1/models/${'m'.repeat(400)}` },
       { method: 'GET', path: '/v1/models?x=%zz' },
-      { method: 'POST', path: '/v1/chat/completions', body: '{}', contentType: 'application/json', headers: { authorization: 'Bearer' } },
-      { method: 'POST', path: '/v1/chat/completions', body: '{}', contentType: 'application/json', headers: { authorization: `Bearer sk-sy-${'a'.repeat(500)}` } },
-      { method: 'POST', path: '/v1/chat/completions', body: '{}', contentType: 'application/json', headers: { 'x-api-key': '\t' } },
+      {
+        method: 'POST',
+        path: '/v1/chat/completions',
+        body: '{}',
+        contentType: 'application/json',
+        headers: { authorization: 'Bearer' },
+      },
+      {
+        method: 'POST',
+        path: '/v1/chat/completions',
+        body: '{}',
+        contentType: 'application/json',
+        headers: { authorization: `Bearer sk-sy-${'a'.repeat(500)}` },
+      },
+      {
+        method: 'POST',
+        path: '/v1/chat/completions',
+        body: '{}',
+        contentType: 'application/json',
+        headers: { 'x-api-key': '\t' },
+      },
       {
         method: 'POST',
         path: '/v1/chat/completions',
         body: JSON.stringify(validBodies['/v1/chat/completions']),
         contentType: 'application/json',
-        headers: { 'x-switchyard-tags': ','.repeat(5000), traceparent: 'zz-not-a-trace', 'x-request-id': 'x'.repeat(500) },
+        headers: {
+          'x-switchyard-tags': ','.repeat(5000),
+          traceparent: 'zz-not-a-trace',
+          'x-request-id': 'x'.repeat(500),
+        },
       },
     ];
     for (const c of cases) {

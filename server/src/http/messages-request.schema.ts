@@ -32,7 +32,9 @@ export const messagesRequestSchema = z.looseObject({
   model: z.string().min(1).max(256),
   max_tokens: z.number().int().positive(),
   messages: z
-    .array(z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(block)]) }))
+    .array(
+      z.looseObject({ role: z.enum(['user', 'assistant']), content: z.union([z.string(), z.array(block)]) }),
+    )
     .min(1)
     .max(10_000),
   system: z.union([z.string(), z.array(text)]).optional(),
@@ -58,7 +60,11 @@ export const messagesRequestSchema = z.looseObject({
       z.looseObject({ type: z.literal('auto'), disable_parallel_tool_use: z.boolean().optional() }),
       z.looseObject({ type: z.literal('any'), disable_parallel_tool_use: z.boolean().optional() }),
       z.looseObject({ type: z.literal('none') }),
-      z.looseObject({ type: z.literal('tool'), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
+      z.looseObject({
+        type: z.literal('tool'),
+        name: z.string().min(1),
+        disable_parallel_tool_use: z.boolean().optional(),
+      }),
     ])
     .optional(),
 });

@@ -33,7 +33,11 @@ describe('POST /v1/messages through the Anthropic SDK', () => {
   });
 
   it('streams text the SDK assembles into a final message', async () => {
-    const stream = client.messages.stream({ model: 'auto', max_tokens: 200, messages: [{ role: 'user', content: 'Tell me about rivers' }] });
+    const stream = client.messages.stream({
+      model: 'auto',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'Tell me about rivers' }],
+    });
     let text = '';
     stream.on('text', (delta) => {
       text += delta;
@@ -61,7 +65,10 @@ describe('POST /v1/messages through the Anthropic SDK', () => {
       messages: [
         { role: 'user', content: 'Use get_weather for Paris' },
         { role: 'assistant', content: first.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: use!.id, content: '{"temperature":21}' }] },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: use!.id, content: '{"temperature":21}' }],
+        },
       ],
     });
     expect(second.stop_reason).toBe('end_turn');
@@ -70,27 +77,49 @@ describe('POST /v1/messages through the Anthropic SDK', () => {
 
   it('streams a tool use', async () => {
     const final = await client.messages
-      .stream({ model: 'fast', max_tokens: 200, tools: [weatherTool], messages: [{ role: 'user', content: 'Use get_weather for Rome' }] })
+      .stream({
+        model: 'fast',
+        max_tokens: 200,
+        tools: [weatherTool],
+        messages: [{ role: 'user', content: 'Use get_weather for Rome' }],
+      })
       .finalMessage();
     expect(final.content.find((b) => b.type === 'tool_use')).toMatchObject({ name: 'get_weather' });
   });
 
   it('answers errors in Anthropic’s shape, which the SDK maps to its error classes', async () => {
-    const missing = await client.messages.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] } as never).catch((e: unknown) => e);
+    const missing = await client.messages
+      .create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] } as never)
+      .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((missing as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
-    const unknown = await client.messages.create({ model: 'nope', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect((missing as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error' },
+    });
+    const unknown = await client.messages
+      .create({ model: 'nope', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(Anthropic.NotFoundError);
-    const noKey = await new Anthropic({ baseURL: gw.url, apiKey: 'sk-sy-NotAKeyTheGatewayHasEverIssuedAtAll', maxRetries: 0 }).messages
+    const noKey = await new Anthropic({
+      baseURL: gw.url,
+      apiKey: 'sk-sy-NotAKeyTheGatewayHasEverIssuedAtAll',
+      maxRetries: 0,
+    }).messages
       .create({ model: 'fast', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
     expect(noKey).toBeInstanceOf(Anthropic.AuthenticationError);
-    const overloaded = await client.messages.create({ model: 'fast', max_tokens: 5, messages: [{ role: 'user', content: 'x #sim:error=503' }] }).catch((e: unknown) => e);
+    const overloaded = await client.messages
+      .create({ model: 'fast', max_tokens: 5, messages: [{ role: 'user', content: 'x #sim:error=503' }] })
+      .catch((e: unknown) => e);
     expect((overloaded as InstanceType<typeof Anthropic.APIError>).status).toBe(503);
   });
 
   it('makes the SDK throw when the upstream fails mid-stream', async () => {
-    const stream = client.messages.stream({ model: 'fast', max_tokens: 200, messages: [{ role: 'user', content: 'Tell me a story #sim:midstream-error=4' }] });
+    const stream = client.messages.stream({
+      model: 'fast',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'Tell me a story #sim:midstream-error=4' }],
+    });
     const err = await stream.finalMessage().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
   });

@@ -35,17 +35,29 @@ function anthropicOutput(request: AnthropicRequest): ChatOutput {
 
 /** `POST /v1/messages`: the Anthropic Messages API, for clients built on Anthropic's SDKs. */
 export const messagesRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (app, { ctx }) => {
-  app.post('/v1/messages', { onRequest: authenticateHook(ctx), config: { errorShape: 'anthropic' } }, async (request, reply) => {
-    const anthropic = parseBody(messagesRequestSchema, request.body) as unknown as AnthropicRequest;
-    let chat: ChatRequest;
-    try {
-      chat = chatRequestFromAnthropic(anthropic);
-    } catch (err) {
-      throw err instanceof UpstreamError ? httpErrorFromUpstream(err) : err;
-    }
-    if (chat.messages.length === 0) {
-      throw httpErrorFromUpstream(new UpstreamError('`messages` holds no content', 'status', 400, 'invalid_request_error', 'invalid_request'));
-    }
-    return proxyChat(ctx, request, reply, chat, anthropicOutput(anthropic));
-  });
+  app.post(
+    '/v1/messages',
+    { onRequest: authenticateHook(ctx), config: { errorShape: 'anthropic' } },
+    async (request, reply) => {
+      const anthropic = parseBody(messagesRequestSchema, request.body) as unknown as AnthropicRequest;
+      let chat: ChatRequest;
+      try {
+        chat = chatRequestFromAnthropic(anthropic);
+      } catch (err) {
+        throw err instanceof UpstreamError ? httpErrorFromUpstream(err) : err;
+      }
+      if (chat.messages.length === 0) {
+        throw httpErrorFromUpstream(
+          new UpstreamError(
+            '`messages` holds no content',
+            'status',
+            400,
+            'invalid_request_error',
+            'invalid_request',
+          ),
+        );
+      }
+      return proxyChat(ctx, request, reply, chat, anthropicOutput(anthropic));
+    },
+  );
 };

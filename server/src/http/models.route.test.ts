@@ -31,7 +31,11 @@ describe('GET /v1/models', () => {
 
   it('retrieves one model, and 404s one the key may not use', async () => {
     const client = new OpenAI({ baseURL: gw.baseURL, apiKey: gw.apiKey, maxRetries: 0 });
-    expect(await client.models.retrieve('fast')).toMatchObject({ id: 'fast', object: 'model', owned_by: 'switchyard' });
+    expect(await client.models.retrieve('fast')).toMatchObject({
+      id: 'fast',
+      object: 'model',
+      owned_by: 'switchyard',
+    });
     const err = await client.models.retrieve('gpt-17').catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
   });

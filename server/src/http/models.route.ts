@@ -34,12 +34,24 @@ export function modelsForKey(policy: CompiledPolicy, key: ApiKeyRecord, createdS
   const entries: ModelEntry[] = [];
   for (const alias of routeAliases(policy)) {
     if (key.allowedModels === undefined || key.allowedModels.includes(alias)) {
-      entries.push({ id: alias, object: 'model', created: createdSec, owned_by: 'switchyard', description: 'routed by the policy' });
+      entries.push({
+        id: alias,
+        object: 'model',
+        created: createdSec,
+        owned_by: 'switchyard',
+        description: 'routed by the policy',
+      });
     }
   }
   for (const [name, model] of policy.models) {
     if (!tenant.allows(name) || !isModelAllowedForKey(key, name)) continue;
-    entries.push({ id: name, object: 'model', created: createdSec, owned_by: 'switchyard', description: model.spec.description });
+    entries.push({
+      id: name,
+      object: 'model',
+      created: createdSec,
+      owned_by: 'switchyard',
+      description: model.spec.description,
+    });
   }
   return entries;
 }
@@ -54,9 +66,15 @@ export const modelsRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (a
   app.get('/v1/models/:model', { onRequest: authenticateHook(ctx) }, async (request, reply) => {
     const { active } = capturePolicy(ctx, request, reply);
     const { model } = request.params as { model: string };
-    const found = modelsForKey(active.policy, keyOf(request), Math.floor(active.loadedAtMs / 1000)).find((m) => m.id === model);
+    const found = modelsForKey(active.policy, keyOf(request), Math.floor(active.loadedAtMs / 1000)).find(
+      (m) => m.id === model,
+    );
     if (!found) {
-      throw httpError('model_not_found', { detail: `model \`${model}\` does not exist or this key may not use it` }, { param: 'model' });
+      throw httpError(
+        'model_not_found',
+        { detail: `model \`${model}\` does not exist or this key may not use it` },
+        { param: 'model' },
+      );
     }
     return found;
   });

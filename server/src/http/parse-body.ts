@@ -56,7 +56,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   const issue = result.error.issues[0]!;
   const param = issue.path.map(String).join('.');
   const detail = explain(issue, valueAt(body, issue.path));
-  if (param === '') return fail(new HttpError(`invalid request: ${detail}`, 400, 'invalid_request_error', 'invalid_request'));
+  if (param === '')
+    return fail(new HttpError(`invalid request: ${detail}`, 400, 'invalid_request_error', 'invalid_request'));
   return fail(httpError('invalid_request', { param, detail }, { param }));
 }
 

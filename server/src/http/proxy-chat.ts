@@ -1,6 +1,12 @@
 import type { Endpoint } from '@switchyard/engine';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ErrorShape, type HttpError, httpErrorFromDenial, httpErrorFromUpstream, openAiErrorBody } from '../errors.ts';
+import {
+  type ErrorShape,
+  type HttpError,
+  httpErrorFromDenial,
+  httpErrorFromUpstream,
+  openAiErrorBody,
+} from '../errors.ts';
 import { anthropicErrorBody } from '../providers/anthropic/translate-inbound.ts';
 import type { ChatChunk, ChatCompletion, ChatRequest, Usage } from '../providers/chat-types.ts';
 import type { ChatStream } from '../providers/provider.ts';
@@ -63,7 +69,12 @@ export function openAiChatOutput(body: ChatRequest): ChatOutput {
   };
 }
 
-async function* tracked(stream: ChatStream, first: IteratorResult<ChatChunk>, rest: AsyncIterator<ChatChunk>, seen: { usage?: Usage }) {
+async function* tracked(
+  stream: ChatStream,
+  first: IteratorResult<ChatChunk>,
+  rest: AsyncIterator<ChatChunk>,
+  seen: { usage?: Usage },
+) {
   if (first.done) return;
   if (first.value.usage) seen.usage = first.value.usage;
   yield first.value;
@@ -115,7 +126,6 @@ export async function proxyChat(
     requestId: trail.requestId,
     traceparent: trail.traceparent,
     clock: ctx.clock,
-    onAttempt: () => undefined,
   };
 
   if (!facts.stream) {
@@ -142,7 +152,11 @@ export async function proxyChat(
   reply.hijack();
   const writer = new SseWriter(reply.raw, () => trailHeaders(trail));
   writer.startHeartbeat(ctx.config.heartbeatMs);
-  const upstreamBody: ChatRequest = { ...body, stream: true, stream_options: { ...body.stream_options, include_usage: true } };
+  const upstreamBody: ChatRequest = {
+    ...body,
+    stream: true,
+    stream_options: { ...body.stream_options, include_usage: true },
+  };
   const execution = await executePlan<OpenedStream>({
     ...common,
     attempt: async (t) => {
@@ -165,7 +179,10 @@ export async function proxyChat(
     trail.outcome = 'error';
     trail.errorCode = err.code;
     if (!writer.isCommitted) return sendRawError(reply, err, trailHeaders(trail), output.errorShape);
-    await writer.send(output.errorShape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err), output.errorShape === 'anthropic' ? 'error' : undefined);
+    await writer.send(
+      output.errorShape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err),
+      output.errorShape === 'anthropic' ? 'error' : undefined,
+    );
     writer.end();
     return;
   }
@@ -192,9 +209,19 @@ export async function proxyChat(
 }
 
 /** Answers with an error on a hijacked response whose headers have not gone out yet. */
-function sendRawError(reply: FastifyReply, err: HttpError, headers: Record<string, string>, shape: ErrorShape): void {
-  const body = JSON.stringify(shape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err));
-  const extra: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) };
+function sendRawError(
+  reply: FastifyReply,
+  err: HttpError,
+  headers: Record<string, string>,
+  shape: ErrorShape,
+): void {
+  const body = JSON.stringify(
+    shape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err),
+  );
+  const extra: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+  };
   if (err.retryAfterMs !== undefined && (err.status === 429 || err.status === 503)) {
     extra['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
   }

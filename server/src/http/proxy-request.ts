@@ -25,7 +25,11 @@ export function authenticateHook(ctx: GatewayContext) {
  * Captures the active policy for the whole request (a reload mid-request does not affect it) and
  * releases it when the response has ended.
  */
-export function capturePolicy(ctx: GatewayContext, request: FastifyRequest, reply: FastifyReply): PolicyLease {
+export function capturePolicy(
+  ctx: GatewayContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): PolicyLease {
   const lease = ctx.policies.acquire();
   if (!lease) throw httpError('policy_not_loaded');
   reply.raw.once('close', lease.release);

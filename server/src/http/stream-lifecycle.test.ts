@@ -29,7 +29,10 @@ function chunk(content: string) {
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  gw = await startTestGateway({ policyText: policy, env: { FAKE_URL: `${upstream.baseUrl}/v1`, SWITCHYARD_HEARTBEAT_MS: '40' } });
+  gw = await startTestGateway({
+    policyText: policy,
+    env: { FAKE_URL: `${upstream.baseUrl}/v1`, SWITCHYARD_HEARTBEAT_MS: '40' },
+  });
   client = new OpenAI({ baseURL: gw.baseURL, apiKey: gw.apiKey, maxRetries: 0 });
 });
 afterAll(async () => {
@@ -49,7 +52,10 @@ describe('a stream whose client goes away', () => {
     for (const _round of ['warm-up', 'measured']) {
       const controller = new AbortController();
       const { data: stream, response } = await client.chat.completions
-        .create({ model: 'remote', messages: [{ role: 'user', content: 'hi' }], stream: true }, { signal: controller.signal })
+        .create(
+          { model: 'remote', messages: [{ role: 'user', content: 'hi' }], stream: true },
+          { signal: controller.signal },
+        )
         .withResponse();
       let abortedAt = 0;
       await (async () => {
@@ -60,7 +66,11 @@ describe('a stream whose client goes away', () => {
           }
         }
       })().catch(() => undefined);
-      last = { abortedAt, closedAt: await upstream.requests.at(-1)!.socketClosed, requestId: response.headers.get('x-request-id')! };
+      last = {
+        abortedAt,
+        closedAt: await upstream.requests.at(-1)!.socketClosed,
+        requestId: response.headers.get('x-request-id')!,
+      };
     }
     expect(last.abortedAt).toBeGreaterThan(0);
     expect(last.closedAt - last.abortedAt).toBeLessThan(100);
@@ -74,8 +84,12 @@ describe('a stream whose client goes away', () => {
       // Never answers.
     });
     const controller = new AbortController();
-    const started = client.chat.completions.create({ model: 'remote', messages: [{ role: 'user', content: 'hi' }], stream: true }, { signal: controller.signal });
-    while (upstream.requests.length === 0 || upstream.requests.at(-1)?.json === undefined) await new Promise((r) => setTimeout(r, 5));
+    const started = client.chat.completions.create(
+      { model: 'remote', messages: [{ role: 'user', content: 'hi' }], stream: true },
+      { signal: controller.signal },
+    );
+    while (upstream.requests.length === 0 || upstream.requests.at(-1)?.json === undefined)
+      await new Promise((r) => setTimeout(r, 5));
     const recorded = upstream.requests.at(-1)!;
     await new Promise((r) => setTimeout(r, 20));
     const abortedAt = performance.now();
@@ -101,7 +115,10 @@ describe('what reaches the upstream', () => {
       );
     });
     const incoming = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    await client.chat.completions.create({ model: 'remote', messages: [{ role: 'user', content: 'hi' }] }, { headers: { traceparent: incoming } });
+    await client.chat.completions.create(
+      { model: 'remote', messages: [{ role: 'user', content: 'hi' }] },
+      { headers: { traceparent: incoming } },
+    );
     const sent = upstream.requests.at(-1)!.headers.traceparent as string;
     expect(sent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
     expect(sent).not.toBe(incoming);
@@ -114,16 +131,26 @@ describe('what reaches the upstream', () => {
       startSse(res);
       res.end(`${chunk('x')}data: [DONE]\n\n`);
     });
-    const stream = await client.chat.completions.create({ model: 'remote', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'remote',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
     for await (const _ of stream);
-    expect(upstream.requests.at(-1)!.json).toMatchObject({ stream: true, stream_options: { include_usage: true }, model: 'fake-model' });
+    expect(upstream.requests.at(-1)!.json).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+      model: 'fake-model',
+    });
   });
 
   it('answers 502 when the upstream resets the connection', async () => {
     upstream.handle((_req, res) => {
       res.socket?.destroy();
     });
-    const err = await client.chat.completions.create({ model: 'remote', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ model: 'remote', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
   });
@@ -134,7 +161,11 @@ describe('slow starts and timeouts', () => {
     const res = await fetch(`${gw.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${gw.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'local', stream: true, messages: [{ role: 'user', content: 'hi #sim:slow=200' }] }),
+      body: JSON.stringify({
+        model: 'local',
+        stream: true,
+        messages: [{ role: 'user', content: 'hi #sim:slow=200' }],
+      }),
     });
     const text = await res.text();
     expect(text.startsWith(': heartbeat\n\n')).toBe(true);
@@ -143,7 +174,11 @@ describe('slow starts and timeouts', () => {
   });
 
   it('turns a failure after heartbeats into an error event the SDK throws', async () => {
-    const stream = await client.chat.completions.create({ model: 'local', stream: true, messages: [{ role: 'user', content: 'hi #sim:slow=150 #sim:error=503' }] });
+    const stream = await client.chat.completions.create({
+      model: 'local',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi #sim:slow=150 #sim:error=503' }],
+    });
     const err = await (async () => {
       for await (const _ of stream);
     })().then(
@@ -155,11 +190,17 @@ describe('slow starts and timeouts', () => {
   });
 
   it('answers 504 when the upstream stalls past the policy timeout, streamed or not', async () => {
-    const plain = await client.chat.completions.create({ model: 'local', messages: [{ role: 'user', content: 'hi #sim:stall=0' }] }).catch((e: unknown) => e);
+    const plain = await client.chat.completions
+      .create({ model: 'local', messages: [{ role: 'user', content: 'hi #sim:stall=0' }] })
+      .catch((e: unknown) => e);
     expect((plain as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
     expect((plain as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_timeout');
     // Streamed, heartbeats have already committed a 200: the timeout arrives as an error event.
-    const stream = await client.chat.completions.create({ model: 'local', stream: true, messages: [{ role: 'user', content: 'hi #sim:stall=0' }] });
+    const stream = await client.chat.completions.create({
+      model: 'local',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi #sim:stall=0' }],
+    });
     const streamed = await (async () => {
       for await (const _ of stream);
     })().then(

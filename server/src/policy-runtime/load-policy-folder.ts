@@ -28,7 +28,9 @@ export async function loadPolicyFolder(path: string): Promise<PolicyFile[]> {
  * Loads and compiles the policy in a folder, with warnings for `${env:…}` references that are not
  * set in this process's environment.
  */
-export async function compilePolicyFolder(path: string): Promise<{ files: PolicyFile[]; result: CompileResult }> {
+export async function compilePolicyFolder(
+  path: string,
+): Promise<{ files: PolicyFile[]; result: CompileResult }> {
   const files = await loadPolicyFolder(path);
   const definedEnv = new Set(Object.keys(process.env).filter((k) => process.env[k] !== ''));
   return { files, result: compilePolicy(files, { definedEnv }) };

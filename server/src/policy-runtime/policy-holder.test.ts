@@ -37,7 +37,11 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sy-holder-'));
   created = [];
   closed = [];
-  holder = new PolicyHolder(dir, { logger: pino({ level: 'silent' }), clock: { now: () => 0 }, createAdapter: factory });
+  holder = new PolicyHolder(dir, {
+    logger: pino({ level: 'silent' }),
+    clock: { now: () => 0 },
+    createAdapter: factory,
+  });
 });
 afterEach(async () => {
   await holder.close();
@@ -82,7 +86,10 @@ describe('PolicyHolder', () => {
     writeFileSync(join(dir, 'policy.yaml'), 'apiVersion: switchyard/v1\nname: [broken\n');
     const result = await holder.reload();
     expect(result.ok).toBe(false);
-    expect(result.ok ? undefined : result.errors[0]).toMatchObject({ code: 'SY_POLICY_YAML_SYNTAX', line: expect.any(Number) });
+    expect(result.ok ? undefined : result.errors[0]).toMatchObject({
+      code: 'SY_POLICY_YAML_SYNTAX',
+      line: expect.any(Number),
+    });
     expect(holder.active?.policy.id).toBe(running);
   });
 
@@ -98,7 +105,9 @@ describe('PolicyHolder', () => {
       },
     });
     const result = await failing.reload();
-    expect(result.ok ? undefined : result.errors[0]?.message).toBe('a provider cannot start: `baseUrl` is required');
+    expect(result.ok ? undefined : result.errors[0]?.message).toBe(
+      'a provider cannot start: `baseUrl` is required',
+    );
     expect(failing.active).toBeUndefined();
     expect(holder.active?.policy.id).toBe(running);
   });
@@ -109,7 +118,8 @@ describe('PolicyHolder', () => {
     holder.watch(20);
     writeFileSync(join(dir, 'policy.yaml'), policy({ a: 1 }, 'second'));
     const deadline = Date.now() + 5000;
-    while (holder.active?.policy.name !== 'second' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (holder.active?.policy.name !== 'second' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     expect(holder.active?.policy.name).toBe('second');
   });
 });

@@ -33,7 +33,11 @@ export type ReloadResult =
   | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
 /** Creates the adapter of one policy provider; may throw when the declaration cannot work. */
-export type AdapterFactory = (spec: ProviderSpec, name: string, options: { connectTimeoutMs: number }) => ProviderAdapter;
+export type AdapterFactory = (
+  spec: ProviderSpec,
+  name: string,
+  options: { connectTimeoutMs: number },
+) => ProviderAdapter;
 
 /** Options of the policy holder. */
 export interface PolicyHolderOptions {
@@ -124,7 +128,9 @@ export class PolicyHolder {
         this.reload().catch((err: unknown) => this.options.logger.error({ err }, 'policy reload failed'));
       }, debounceMs);
     });
-    this.#watcher.on('error', (err) => this.options.logger.warn({ err }, 'stopped watching the policy folder'));
+    this.#watcher.on('error', (err) =>
+      this.options.logger.warn({ err }, 'stopped watching the policy folder'),
+    );
   }
 
   /** Stops watching and closes every adapter (call after the last request has ended). */
@@ -145,15 +151,27 @@ export class PolicyHolder {
       files = await loadPolicyFolder(this.source);
     } catch (err) {
       const errors: Diagnostic[] = [
-        { file: this.source, line: 1, col: 1, code: 'SY_POLICY_NO_FILES', severity: 'error', message: (err as Error).message },
+        {
+          file: this.source,
+          line: 1,
+          col: 1,
+          code: 'SY_POLICY_NO_FILES',
+          severity: 'error',
+          message: (err as Error).message,
+        },
       ];
       logger.error({ errors: errors.map(formatDiagnostic) }, 'policy not loaded; keeping the running policy');
       return { ok: false, errors, warnings: [] };
     }
-    const result = compilePolicy(files, { definedEnv: new Set(Object.keys(this.#env).filter((k) => this.#env[k] !== undefined)) });
+    const result = compilePolicy(files, {
+      definedEnv: new Set(Object.keys(this.#env).filter((k) => this.#env[k] !== undefined)),
+    });
     for (const w of result.warnings) logger.warn(formatDiagnostic(w));
     if (!result.ok) {
-      logger.error({ errors: result.errors.map(formatDiagnostic) }, 'policy is invalid; keeping the running policy');
+      logger.error(
+        { errors: result.errors.map(formatDiagnostic) },
+        'policy is invalid; keeping the running policy',
+      );
       return { ok: false, errors: result.errors, warnings: result.warnings };
     }
     const previous = this.#current;
@@ -169,8 +187,20 @@ export class PolicyHolder {
       this.#swap(result.policy, this.#createAdapter);
     } catch (err) {
       const file = result.policy.sources[0]?.path ?? this.source;
-      const errors: Diagnostic[] = [{ file, line: 1, col: 1, code: 'SY_POLICY_INVALID_VALUE', severity: 'error', message: (err as Error).message }];
-      logger.error({ errors: errors.map(formatDiagnostic) }, 'policy providers cannot start; keeping the running policy');
+      const errors: Diagnostic[] = [
+        {
+          file,
+          line: 1,
+          col: 1,
+          code: 'SY_POLICY_INVALID_VALUE',
+          severity: 'error',
+          message: (err as Error).message,
+        },
+      ];
+      logger.error(
+        { errors: errors.map(formatDiagnostic) },
+        'policy providers cannot start; keeping the running policy',
+      );
       return { ok: false, errors, warnings: result.warnings };
     }
     logger.info({ policy: result.policy.id, previous: previous?.active.policy.id }, 'policy loaded');
@@ -185,10 +215,16 @@ export class PolicyHolder {
     try {
       for (const [name, spec] of Object.entries(policy.spec.providers)) {
         const resolved = this.#resolve(spec);
-        const fingerprint = createHash('sha256').update(JSON.stringify({ spec, connectTimeoutMs, ...resolved })).digest('hex');
+        const fingerprint = createHash('sha256')
+          .update(JSON.stringify({ spec, connectTimeoutMs, ...resolved }))
+          .digest('hex');
         let shared = this.#adapters.get(name);
         if (!shared || shared.fingerprint !== fingerprint) {
-          shared = { binding: { adapter: createAdapter(spec, name, { connectTimeoutMs }), ...resolved }, fingerprint, refs: 0 };
+          shared = {
+            binding: { adapter: createAdapter(spec, name, { connectTimeoutMs }), ...resolved },
+            fingerprint,
+            refs: 0,
+          };
           created.push(shared);
         }
         used.push(shared);
@@ -206,7 +242,12 @@ export class PolicyHolder {
       this.#adapters.set(name, shared);
     }
     const previous = this.#current;
-    this.#current = { active: Object.freeze({ policy, providers, loadedAtMs: this.options.clock.now() }), adapters: used, inFlight: 0, retired: false };
+    this.#current = {
+      active: Object.freeze({ policy, providers, loadedAtMs: this.options.clock.now() }),
+      adapters: used,
+      inFlight: 0,
+      retired: false,
+    };
     if (previous) {
       previous.retired = true;
       if (previous.inFlight === 0) this.#drop(previous);
@@ -218,7 +259,9 @@ export class PolicyHolder {
       shared.refs--;
       if (shared.refs > 0) continue;
       for (const [name, s] of this.#adapters) if (s === shared) this.#adapters.delete(name);
-      shared.binding.adapter.close().catch((err: unknown) => this.options.logger.warn({ err }, 'closing a provider adapter failed'));
+      shared.binding.adapter
+        .close()
+        .catch((err: unknown) => this.options.logger.warn({ err }, 'closing a provider adapter failed'));
     }
     generation.adapters = [];
   }

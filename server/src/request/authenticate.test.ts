@@ -64,13 +64,17 @@ describe('Authenticator', () => {
     // Another process (the CLI) revoked it: the cache serves it until the TTL ends.
     await expect(auth.authenticate({ authorization: `Bearer ${key}` })).resolves.toBeDefined();
     advance(5001);
-    expect((await refusal(auth.authenticate({ authorization: `Bearer ${key}` }))).code).toBe('api_key_disabled');
+    expect((await refusal(auth.authenticate({ authorization: `Bearer ${key}` }))).code).toBe(
+      'api_key_disabled',
+    );
 
     const second = await issueApiKey(store, { tenant: 't' }, clock.now());
     await auth.authenticate({ authorization: `Bearer ${second.key}` });
     await store.delete(second.record.id);
     auth.forget(second.record.id);
-    expect((await refusal(auth.authenticate({ authorization: `Bearer ${second.key}` }))).code).toBe('invalid_api_key');
+    expect((await refusal(auth.authenticate({ authorization: `Bearer ${second.key}` }))).code).toBe(
+      'invalid_api_key',
+    );
   });
 
   it('expires a cached key the moment its expiry passes', async () => {
@@ -78,7 +82,9 @@ describe('Authenticator', () => {
     const { key } = await issueApiKey(store, { tenant: 't', expiresAt: clock.now() + 1000 }, clock.now());
     await auth.authenticate({ authorization: `Bearer ${key}` });
     advance(1000);
-    expect((await refusal(auth.authenticate({ authorization: `Bearer ${key}` }))).code).toBe('api_key_expired');
+    expect((await refusal(auth.authenticate({ authorization: `Bearer ${key}` }))).code).toBe(
+      'api_key_expired',
+    );
   });
 
   it('records the last use at most once per interval', async () => {
@@ -100,14 +106,24 @@ describe('restrictPlanToKey', () => {
     target: 'fast',
     escalation: [{ to: 'strong', on: ['error'], minLogprob: -1, candidates: [], charges: [] }],
   } as unknown as Plan;
-  const key = (allowedModels?: string[]) => ({ id: 'key_1', name: '', tenant: 't', prefix: 'sk-sy-x', disabled: false, createdAt: 0, allowedModels });
+  const key = (allowedModels?: string[]) => ({
+    id: 'key_1',
+    name: '',
+    tenant: 't',
+    prefix: 'sk-sy-x',
+    disabled: false,
+    createdAt: 0,
+    allowedModels,
+  });
 
   it('leaves plans alone for keys without a model list', () => {
     expect(restrictPlanToKey(plan, key(), 'auto')).toBe(plan);
   });
 
   it('refuses with 403 when the key may use neither the requested model nor the target', () => {
-    expect(() => restrictPlanToKey(plan, key(['strong']), 'auto')).toThrow(expect.objectContaining({ status: 403, code: 'model_not_allowed_for_key' }));
+    expect(() => restrictPlanToKey(plan, key(['strong']), 'auto')).toThrow(
+      expect.objectContaining({ status: 403, code: 'model_not_allowed_for_key' }),
+    );
   });
 
   it('drops escalation hops to models the key may not use', () => {

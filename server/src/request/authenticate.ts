@@ -72,7 +72,10 @@ export class Authenticator {
     }
     if (record.disabled) throw httpError('api_key_disabled', { prefix: record.prefix });
     if (record.expiresAt !== undefined && record.expiresAt <= now) {
-      throw httpError('api_key_expired', { prefix: record.prefix, expiresAt: new Date(record.expiresAt).toISOString() });
+      throw httpError('api_key_expired', {
+        prefix: record.prefix,
+        expiresAt: new Date(record.expiresAt).toISOString(),
+      });
     }
     this.#touch(record.id, now);
     return record;
@@ -124,7 +127,8 @@ export function isModelAllowedForKey(key: ApiKeyRecord, model: string): boolean 
 export function restrictPlanToKey(plan: Plan, key: ApiKeyRecord, requestedModel: string): Plan {
   if (key.allowedModels === undefined) return plan;
   if (isModelAllowedForKey(key, requestedModel) && requestedModel !== plan.target) return plan;
-  if (!isModelAllowedForKey(key, plan.target)) throw httpError('model_not_allowed_for_key', { model: plan.target });
+  if (!isModelAllowedForKey(key, plan.target))
+    throw httpError('model_not_allowed_for_key', { model: plan.target });
   const escalation = plan.escalation.filter((hop) => isModelAllowedForKey(key, hop.to));
   return escalation.length === plan.escalation.length ? plan : { ...plan, escalation };
 }

@@ -8,7 +8,9 @@ const maxTagLength = 64;
 
 /** Tags from the `x-switchyard-tags` header (comma-separated) and `metadata.tags`, deduplicated. */
 export function readTags(headers: IncomingHttpHeaders, metadata: Readonly<Record<string, string>>): string[] {
-  const raw = [headers['x-switchyard-tags'], metadata.tags].flat().filter((v): v is string => typeof v === 'string');
+  const raw = [headers['x-switchyard-tags'], metadata.tags]
+    .flat()
+    .filter((v): v is string => typeof v === 'string');
   const tags = new Set<string>();
   for (const text of raw) {
     for (const part of text.split(',')) {
@@ -45,7 +47,8 @@ function measure(message: ChatMessage): { chars: number; images: number } {
     }
   }
   if (message.role === 'assistant' && message.tool_calls) {
-    for (const call of message.tool_calls) chars += call.function.name.length + call.function.arguments.length;
+    for (const call of message.tool_calls)
+      chars += call.function.name.length + call.function.arguments.length;
   }
   return { chars, images };
 }
@@ -83,7 +86,8 @@ export function collectChatFacts(
     stream: body.stream === true,
     hasTools: Array.isArray(body.tools) && body.tools.length > 0,
     hasImages: images > 0,
-    inputTokens: Math.ceil(chars / charsPerToken) + tokensPerMessage * body.messages.length + tokensPerImage * images,
+    inputTokens:
+      Math.ceil(chars / charsPerToken) + tokensPerMessage * body.messages.length + tokensPerImage * images,
     maxTokens,
     temperature: body.temperature ?? undefined,
     topP: body.top_p ?? undefined,
@@ -94,14 +98,23 @@ export function collectChatFacts(
 }
 
 /** Step 2 for embeddings: one "message" per input. */
-export function collectEmbeddingFacts(body: EmbeddingsRequest, headers: IncomingHttpHeaders, key: ApiKeyRecord): RequestFacts {
+export function collectEmbeddingFacts(
+  body: EmbeddingsRequest,
+  headers: IncomingHttpHeaders,
+  key: ApiKeyRecord,
+): RequestFacts {
   const inputs: unknown[] = typeof body.input === 'string' ? [body.input] : body.input;
   const isTokenArray = inputs.length > 0 && typeof inputs[0] === 'number';
   let tokens = 0;
   if (isTokenArray) tokens = inputs.length;
   else {
     for (const input of inputs) {
-      tokens += typeof input === 'string' ? Math.ceil(input.length / charsPerToken) : Array.isArray(input) ? input.length : 0;
+      tokens +=
+        typeof input === 'string'
+          ? Math.ceil(input.length / charsPerToken)
+          : Array.isArray(input)
+            ? input.length
+            : 0;
     }
   }
   return {

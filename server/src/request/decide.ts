@@ -1,4 +1,11 @@
-import { type CompiledPolicy, type Decision, decide, emptySnapshot, type RequestFacts, type StateSnapshot } from '@switchyard/engine';
+import {
+  type CompiledPolicy,
+  type Decision,
+  decide,
+  emptySnapshot,
+  type RequestFacts,
+  type StateSnapshot,
+} from '@switchyard/engine';
 import type { Clock } from '../clock.ts';
 
 /**

@@ -56,7 +56,11 @@ const failure = (status: number, kind: UpstreamError['kind'] = 'status') =>
   new UpstreamError(`failed with ${status}`, kind, status, 'upstream_error', `e${status}`, status);
 
 /** Each upstream model answers from a script: an answer, a failure, or a wait that honours abort. */
-function run(script: Record<string, ChatCompletion | UpstreamError | 'hang'>, p: Plan, signal = new AbortController().signal) {
+function run(
+  script: Record<string, ChatCompletion | UpstreamError | 'hang'>,
+  p: Plan,
+  signal = new AbortController().signal,
+) {
   const adapter = {} as ProviderAdapter;
   const clock = { now: () => 0 };
   return executePlan<ChatCompletion>({
@@ -65,7 +69,9 @@ function run(script: Record<string, ChatCompletion | UpstreamError | 'hang'>, p:
     attempt: async ({ deployment: d, call }: UpstreamTarget) => {
       const outcome = script[d.model];
       if (outcome === 'hang' || outcome === undefined) {
-        return new Promise<never>((_, reject) => call.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        return new Promise<never>((_, reject) =>
+          call.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        );
       }
       if (outcome instanceof UpstreamError) throw outcome;
       return outcome;
@@ -109,13 +115,19 @@ describe('executePlan', () => {
   });
 
   it('escalates when every candidate failed and the hop declares `error`', async () => {
-    const result = await run({ a: failure(500), s: completion('strong') }, plan(['a'], [hop('strong', ['error'], ['s'])]));
+    const result = await run(
+      { a: failure(500), s: completion('strong') },
+      plan(['a'], [hop('strong', ['error'], ['s'])]),
+    );
     expect(result.ok && result.deployment.id).toBe('strong/s');
     expect(result.escalations).toBe(1);
   });
 
   it('escalates on a cut-off answer and serves the stronger model', async () => {
-    const result = await run({ a: completion('cut', 'length'), s: completion('full') }, plan(['a'], [hop('strong', ['length'], ['s'])]));
+    const result = await run(
+      { a: completion('cut', 'length'), s: completion('full') },
+      plan(['a'], [hop('strong', ['length'], ['s'])]),
+    );
     expect(result.ok && result.result.choices[0]?.message.content).toBe('full');
     expect(result.attempts.map((a) => [a.deploymentId, a.outcome, a.trigger])).toEqual([
       ['fast/a', 'escalated', 'length'],
@@ -124,13 +136,19 @@ describe('executePlan', () => {
   });
 
   it('keeps the cut-off answer when the escalation fails', async () => {
-    const result = await run({ a: completion('cut', 'length'), s: failure(503) }, plan(['a'], [hop('strong', ['length'], ['s'])]));
+    const result = await run(
+      { a: completion('cut', 'length'), s: failure(503) },
+      plan(['a'], [hop('strong', ['length'], ['s'])]),
+    );
     expect(result.ok && result.result.choices[0]?.message.content).toBe('cut');
     expect(result.ok && result.deployment.id).toBe('fast/a');
   });
 
   it('does not escalate on a trigger the hop does not declare, nor past maxEscalations', async () => {
-    const notDeclared = await run({ a: completion('cut', 'length'), s: completion('s') }, plan(['a'], [hop('strong', ['error'], ['s'])]));
+    const notDeclared = await run(
+      { a: completion('cut', 'length'), s: completion('s') },
+      plan(['a'], [hop('strong', ['error'], ['s'])]),
+    );
     expect(notDeclared.ok && notDeclared.deployment.id).toBe('fast/a');
     const capped = await run(
       { a: completion('cut', 'length'), s: completion('s') },
@@ -161,7 +179,11 @@ describe('executePlan', () => {
       plan: plan(['a', 'b']),
       providers: () => ({ adapter }),
       attempt: ({ deployment: d, call }) =>
-        d.model === 'a' ? new Promise<never>((_, reject) => call.signal.addEventListener('abort', () => reject(new Error('aborted')))) : Promise.resolve('b'),
+        d.model === 'a'
+          ? new Promise<never>((_, reject) =>
+              call.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+            )
+          : Promise.resolve('b'),
       wrap: withDeadline(20),
       signal: new AbortController().signal,
       requestId: 'r',
@@ -174,18 +196,39 @@ describe('executePlan', () => {
 });
 
 describe('judgeCompletion', () => {
-  const request = { model: 'x', messages: [], response_format: { type: 'json_object' } } as unknown as ChatRequest;
+  const request = {
+    model: 'x',
+    messages: [],
+    response_format: { type: 'json_object' },
+  } as unknown as ChatRequest;
   it('reports refusals, content filters, invalid JSON and low confidence only when the hop declares them', () => {
-    const refusal: ChatCompletion = { ...completion(''), choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: 'no' }, finish_reason: 'stop' }] };
+    const refusal: ChatCompletion = {
+      ...completion(''),
+      choices: [
+        { index: 0, message: { role: 'assistant', content: null, refusal: 'no' }, finish_reason: 'stop' },
+      ],
+    };
     expect(judgeCompletion(refusal, hop('s', ['refusal'], []), request)).toBe('refusal');
     expect(judgeCompletion(refusal, hop('s', ['length'], []), request)).toBeUndefined();
-    const filtered: ChatCompletion = { ...completion('x'), choices: [{ index: 0, message: { role: 'assistant', content: 'x' }, finish_reason: 'content_filter' }] };
+    const filtered: ChatCompletion = {
+      ...completion('x'),
+      choices: [{ index: 0, message: { role: 'assistant', content: 'x' }, finish_reason: 'content_filter' }],
+    };
     expect(judgeCompletion(filtered, hop('s', ['refusal'], []), request)).toBe('refusal');
-    expect(judgeCompletion(completion('not json'), hop('s', ['invalidJson'], []), request)).toBe('invalidJson');
+    expect(judgeCompletion(completion('not json'), hop('s', ['invalidJson'], []), request)).toBe(
+      'invalidJson',
+    );
     expect(judgeCompletion(completion('{"a":1}'), hop('s', ['invalidJson'], []), request)).toBeUndefined();
     const unsure: ChatCompletion = {
       ...completion('{}'),
-      choices: [{ index: 0, message: { role: 'assistant', content: '{}' }, finish_reason: 'stop', logprobs: { content: [{ token: 'a', logprob: -3 }] } }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: '{}' },
+          finish_reason: 'stop',
+          logprobs: { content: [{ token: 'a', logprob: -3 }] },
+        },
+      ],
     };
     expect(judgeCompletion(unsure, hop('s', ['lowConfidence'], []), request)).toBe('lowConfidence');
   });

@@ -30,7 +30,8 @@ export type AttemptWrapper = <T>(next: UpstreamAttempt<T>) => UpstreamAttempt<T>
 
 /** Composes wrappers; the first is outermost: `composeAttempt([queue, breaker, retry, timeout])`. */
 export function composeWrappers(wrappers: readonly AttemptWrapper[]): AttemptWrapper {
-  return <T>(attempt: UpstreamAttempt<T>) => wrappers.reduceRight<UpstreamAttempt<T>>((next, wrap) => wrap(next), attempt);
+  return <T>(attempt: UpstreamAttempt<T>) =>
+    wrappers.reduceRight<UpstreamAttempt<T>>((next, wrap) => wrap(next), attempt);
 }
 
 /** What happened to one attempt, for `x-switchyard-attempts` and the request log. */
@@ -73,10 +74,23 @@ export type Execution<T> =
 
 /** Turns anything an attempt threw into an `UpstreamError` (client aborts included). */
 export function asUpstreamError(err: unknown, clientGone: boolean, source = 'the upstream'): UpstreamError {
-  if (clientGone) return new UpstreamError('the client closed the request', 'aborted', 499, 'request_cancelled', 'request_cancelled');
+  if (clientGone)
+    return new UpstreamError(
+      'the client closed the request',
+      'aborted',
+      499,
+      'request_cancelled',
+      'request_cancelled',
+    );
   if (err instanceof UpstreamError) return err;
   const detail = err instanceof Error ? err.message : String(err);
-  return new UpstreamError(`${source} failed: ${detail}`, 'protocol', 502, 'upstream_error', 'upstream_protocol_error');
+  return new UpstreamError(
+    `${source} failed: ${detail}`,
+    'protocol',
+    502,
+    'upstream_error',
+    'upstream_protocol_error',
+  );
 }
 
 function matchesFailure(hop: EscalationHop, err: UpstreamError): boolean {
@@ -115,7 +129,13 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
       kept = level;
     } else {
       failure = level.error;
-      if (!hop || signal.aborted || !isRetryableUpstreamError(level.error) || !matchesFailure(hop, level.error)) break;
+      if (
+        !hop ||
+        signal.aborted ||
+        !isRetryableUpstreamError(level.error) ||
+        !matchesFailure(hop, level.error)
+      )
+        break;
     }
     escalations++;
     candidates = hop.candidates;
@@ -135,14 +155,32 @@ async function tryCandidates<T>(
   record: (r: AttemptRecord) => void,
 ): Promise<{ ok: true; result: T; deployment: Deployment } | { ok: false; error: UpstreamError }> {
   const { signal, clock } = options;
-  let error = new UpstreamError('no deployment is available for this model', 'connect', 503, 'service_unavailable_error', 'no_healthy_deployment');
+  let error = new UpstreamError(
+    'no deployment is available for this model',
+    'connect',
+    503,
+    'service_unavailable_error',
+    'no_healthy_deployment',
+  );
   for (const deployment of candidates) {
     if (signal.aborted) break;
     const binding = options.providers(deployment.providerName);
     const started = clock.now();
     if (!binding) {
-      error = new UpstreamError(`provider \`${deployment.providerName}\` is not running`, 'connect', 502, 'upstream_error', 'upstream_unreachable');
-      record({ deploymentId: deployment.id, outcome: 'failed', ms: 0, status: error.status, code: error.code });
+      error = new UpstreamError(
+        `provider \`${deployment.providerName}\` is not running`,
+        'connect',
+        502,
+        'upstream_error',
+        'upstream_unreachable',
+      );
+      record({
+        deploymentId: deployment.id,
+        outcome: 'failed',
+        ms: 0,
+        status: error.status,
+        code: error.code,
+      });
       continue;
     }
     const call: ProviderCall = {
@@ -161,7 +199,13 @@ async function tryCandidates<T>(
     } catch (err) {
       error = asUpstreamError(err, signal.aborted, deployment.id);
       const cancelled = error.kind === 'aborted';
-      record({ deploymentId: deployment.id, outcome: cancelled ? 'cancelled' : 'failed', ms: clock.now() - started, status: error.status, code: error.code });
+      record({
+        deploymentId: deployment.id,
+        outcome: cancelled ? 'cancelled' : 'failed',
+        ms: clock.now() - started,
+        status: error.status,
+        code: error.code,
+      });
       if (cancelled || !isRetryableUpstreamError(error)) break;
       if (!options.plan.idempotent && error.kind !== 'connect') break;
     }
@@ -180,12 +224,18 @@ export function forDeployment<R extends { model: string }>(request: R, deploymen
  * (a refusal or a content filter stop), `invalidJson` (JSON was asked for, the answer is not JSON),
  * `lowConfidence` (mean token logprob below the hop's threshold, when logprobs came back).
  */
-export function judgeCompletion(completion: ChatCompletion, hop: EscalationHop, request: ChatRequest): EscalationTrigger | undefined {
+export function judgeCompletion(
+  completion: ChatCompletion,
+  hop: EscalationHop,
+  request: ChatRequest,
+): EscalationTrigger | undefined {
   const choice = completion.choices[0];
   if (!choice) return hop.on.includes('error') ? 'error' : undefined;
   if (hop.on.includes('length') && choice.finish_reason === 'length') return 'length';
-  if (hop.on.includes('refusal') && (choice.message.refusal || choice.finish_reason === 'content_filter')) return 'refusal';
-  const wantsJson = request.response_format?.type === 'json_object' || request.response_format?.type === 'json_schema';
+  if (hop.on.includes('refusal') && (choice.message.refusal || choice.finish_reason === 'content_filter'))
+    return 'refusal';
+  const wantsJson =
+    request.response_format?.type === 'json_object' || request.response_format?.type === 'json_schema';
   if (hop.on.includes('invalidJson') && wantsJson && !isJson(choice.message.content)) return 'invalidJson';
   const logprobs = choice.logprobs?.content;
   if (hop.on.includes('lowConfidence') && logprobs && logprobs.length > 0) {

@@ -43,7 +43,9 @@ export function trailHeaders(trail: RequestTrail): Record<string, string> {
   if (trail.routeId) headers['x-switchyard-route'] = trail.routeId;
   if (trail.deploymentId) headers['x-switchyard-model'] = trail.deploymentId;
   if (trail.attempts.length > 1) {
-    headers['x-switchyard-attempts'] = trail.attempts.map((a) => `${a.deploymentId};${a.outcome};${a.ms}ms`).join(', ');
+    headers['x-switchyard-attempts'] = trail.attempts
+      .map((a) => `${a.deploymentId};${a.outcome};${a.ms}ms`)
+      .join(', ');
   }
   return headers;
 }

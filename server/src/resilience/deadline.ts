@@ -14,7 +14,15 @@ export function withDeadline(ms: number): AttemptWrapper {
       const expired = new Promise<never>((_, reject) => {
         timeout = setTimeout(() => {
           // Reject first: the aborted attempt's own rejection must lose the race.
-          reject(new UpstreamError(`${target.deployment.id} did not answer within ${ms} ms`, 'timeout', 504, 'upstream_error', 'upstream_timeout'));
+          reject(
+            new UpstreamError(
+              `${target.deployment.id} did not answer within ${ms} ms`,
+              'timeout',
+              504,
+              'upstream_error',
+              'upstream_timeout',
+            ),
+          );
           timer.abort();
         }, ms);
       });

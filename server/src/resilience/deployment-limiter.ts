@@ -19,7 +19,15 @@ interface Lane {
 }
 
 const saturated = (id: string, why: string, retryAfterMs: number) =>
-  new UpstreamError(`deployment \`${id}\` is saturated: ${why}`, 'status', 503, 'service_unavailable_error', 'deployment_saturated', undefined, retryAfterMs);
+  new UpstreamError(
+    `deployment \`${id}\` is saturated: ${why}`,
+    'status',
+    503,
+    'service_unavailable_error',
+    'deployment_saturated',
+    undefined,
+    retryAfterMs,
+  );
 
 /**
  * Per-deployment concurrency with a bounded FIFO queue and a maximum wait: the upstream never sees
@@ -36,7 +44,12 @@ export class DeploymentLimiter {
   }
 
   /** Waits for a slot on `deploymentId` (or refuses); the returned function gives it back. */
-  acquire(deploymentId: string, settings: ResilienceSettings['queue'], maxConcurrent: number, signal: AbortSignal): Promise<Release> {
+  acquire(
+    deploymentId: string,
+    settings: ResilienceSettings['queue'],
+    maxConcurrent: number,
+    signal: AbortSignal,
+  ): Promise<Release> {
     let lane = this.lanes.get(deploymentId);
     if (!lane) {
       lane = { active: 0, waiting: [] };
@@ -48,7 +61,13 @@ export class DeploymentLimiter {
       return Promise.resolve(this.releaser(deploymentId, l, maxConcurrent));
     }
     if (l.waiting.length >= settings.maxQueued || settings.maxWaitMs === 0) {
-      return Promise.reject(saturated(deploymentId, `${l.active} in flight and ${l.waiting.length} queued`, Math.max(1000, settings.maxWaitMs)));
+      return Promise.reject(
+        saturated(
+          deploymentId,
+          `${l.active} in flight and ${l.waiting.length} queued`,
+          Math.max(1000, settings.maxWaitMs),
+        ),
+      );
     }
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
@@ -61,7 +80,15 @@ export class DeploymentLimiter {
         }, settings.maxWaitMs),
         onAbort: () => {
           this.drop(l, waiter);
-          reject(new UpstreamError('the client closed the request', 'aborted', 499, 'request_cancelled', 'request_cancelled'));
+          reject(
+            new UpstreamError(
+              'the client closed the request',
+              'aborted',
+              499,
+              'request_cancelled',
+              'request_cancelled',
+            ),
+          );
         },
       };
       signal.addEventListener('abort', waiter.onAbort, { once: true });

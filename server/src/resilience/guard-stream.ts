@@ -23,14 +23,30 @@ export function guardStream<T>(iterator: AsyncIterator<T>, options: StreamGuardO
       const budget = Math.min(options.idleMs, options.deadlineAt - options.now());
       if (budget <= 0) {
         options.abort();
-        throw new UpstreamError('the upstream stream ran past its total timeout', 'timeout', 504, 'upstream_error', 'upstream_timeout');
+        throw new UpstreamError(
+          'the upstream stream ran past its total timeout',
+          'timeout',
+          504,
+          'upstream_error',
+          'upstream_timeout',
+        );
       }
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           options.abort();
           const idle = budget === options.idleMs;
-          reject(new UpstreamError(idle ? `the upstream sent nothing for ${options.idleMs} ms` : 'the upstream stream ran past its total timeout', 'timeout', 504, 'upstream_error', 'upstream_timeout'));
+          reject(
+            new UpstreamError(
+              idle
+                ? `the upstream sent nothing for ${options.idleMs} ms`
+                : 'the upstream stream ran past its total timeout',
+              'timeout',
+              504,
+              'upstream_error',
+              'upstream_timeout',
+            ),
+          );
         }, budget);
       });
       const step = iterator.next();

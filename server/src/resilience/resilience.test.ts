@@ -10,7 +10,13 @@ import { isRetryableBy, withRetry } from './with-retry.ts';
 const deployment = { id: 'fast/a', maxConcurrent: undefined } as unknown as Deployment;
 const target = (signal = new AbortController().signal): UpstreamTarget =>
   ({ deployment, adapter: {} as never, call: { deployment, signal, requestId: 'r' } }) as UpstreamTarget;
-const retrySettings = { attempts: 2, on: [429, 500, 502, 503, 504, 'connect'] as (number | 'connect' | 'timeout' | 'bodyError')[], backoffMs: 100, maxBackoffMs: 2000, budgetRatio: 0.2 };
+const retrySettings = {
+  attempts: 2,
+  on: [429, 500, 502, 503, 504, 'connect'] as (number | 'connect' | 'timeout' | 'bodyError')[],
+  backoffMs: 100,
+  maxBackoffMs: 2000,
+  budgetRatio: 0.2,
+};
 const err = (status: number, kind: UpstreamError['kind'] = 'status', retryAfterMs?: number) =>
   new UpstreamError(`upstream ${status}`, kind, status, 'upstream_error', 'x', status, retryAfterMs);
 
@@ -45,7 +51,12 @@ describe('withRetry', () => {
     for (const status of [400, 401, 403, 404, 413]) {
       const { wrap } = retrying();
       let calls = 0;
-      await expect(wrap(async () => { calls++; throw err(status); })(target())).rejects.toThrow();
+      await expect(
+        wrap(async () => {
+          calls++;
+          throw err(status);
+        })(target()),
+      ).rejects.toThrow();
       expect(calls).toBe(1);
     }
   });
@@ -60,17 +71,32 @@ describe('withRetry', () => {
     expect(sleeps).toEqual([1500]);
     const long = retrying();
     let n = 0;
-    await expect(long.wrap(async () => { n++; throw err(429, 'status', 60_000); })(target())).rejects.toThrow();
+    await expect(
+      long.wrap(async () => {
+        n++;
+        throw err(429, 'status', 60_000);
+      })(target()),
+    ).rejects.toThrow();
     expect(n).toBe(1);
   });
 
   it('retries a non-idempotent route only when nothing was sent', async () => {
     const { wrap } = retrying({ idempotent: false });
     let calls = 0;
-    await expect(wrap(async () => { calls++; throw err(502); })(target())).rejects.toThrow();
+    await expect(
+      wrap(async () => {
+        calls++;
+        throw err(502);
+      })(target()),
+    ).rejects.toThrow();
     expect(calls).toBe(1);
     let connects = 0;
-    await expect(wrap(async () => { connects++; throw err(502, 'connect'); })(target())).rejects.toThrow();
+    await expect(
+      wrap(async () => {
+        connects++;
+        throw err(502, 'connect');
+      })(target()),
+    ).rejects.toThrow();
     expect(connects).toBe(3);
   });
 
@@ -78,7 +104,13 @@ describe('withRetry', () => {
     const budget = new RetryBudget({ ratio: 0.1, minRetries: 2 });
     const { wrap } = retrying({ budget });
     let calls = 0;
-    for (let i = 0; i < 5; i++) await expect(wrap(async () => { calls++; throw err(500); })(target())).rejects.toThrow();
+    for (let i = 0; i < 5; i++)
+      await expect(
+        wrap(async () => {
+          calls++;
+          throw err(500);
+        })(target()),
+      ).rejects.toThrow();
     // 5 requests; at most max(2, 0.5) = 2 retries in the window.
     expect(calls).toBe(5 + 2);
   });
@@ -91,8 +123,12 @@ describe('withRetry', () => {
 });
 
 describe('DeploymentLimiter', () => {
-  beforeEach(() => { vi.useFakeTimers(); });
-  afterEach(() => { vi.useRealTimers(); });
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   const queue = { maxConcurrent: 2, maxQueued: 1, maxWaitMs: 500 };
 
   it('admits up to maxConcurrent, queues up to maxQueued, refuses beyond with 503 and Retry-After', async () => {
@@ -133,7 +169,9 @@ describe('DeploymentLimiter', () => {
   it('holds a slot for as long as the caller says (a stream until it ends)', async () => {
     const limiter = new DeploymentLimiter();
     let release: (() => void) | undefined;
-    const wrap = withDeploymentLimit<string>(limiter, { ...queue, maxConcurrent: 1 }, (_, r) => { release = r; });
+    const wrap = withDeploymentLimit<string>(limiter, { ...queue, maxConcurrent: 1 }, (_, r) => {
+      release = r;
+    });
     await wrap(async () => 'stream')(target());
     expect(limiter.stats().get('fast/a')?.active).toBe(1);
     release!();
@@ -142,13 +180,22 @@ describe('DeploymentLimiter', () => {
 });
 
 describe('guardStream', () => {
-  beforeEach(() => { vi.useFakeTimers(); });
-  afterEach(() => { vi.useRealTimers(); });
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 
   it('aborts the upstream and throws a 504 when the stream goes quiet for idleMs', async () => {
     const abort = vi.fn();
     const stalled: AsyncIterator<number> = { next: () => new Promise(() => undefined) };
-    const guarded = guardStream(stalled, { idleMs: 1000, deadlineAt: Date.now() + 60_000, now: () => Date.now(), abort });
+    const guarded = guardStream(stalled, {
+      idleMs: 1000,
+      deadlineAt: Date.now() + 60_000,
+      now: () => Date.now(),
+      abort,
+    });
     const step = guarded.next();
     vi.advanceTimersByTime(1001);
     await expect(step).rejects.toMatchObject({ status: 504, code: 'upstream_timeout', kind: 'timeout' });
@@ -159,7 +206,12 @@ describe('guardStream', () => {
     let i = 0;
     const source: AsyncIterator<number> = { next: async () => ({ value: i++, done: false }) };
     const start = Date.now();
-    const guarded = guardStream(source, { idleMs: 1000, deadlineAt: start + 5000, now: () => Date.now(), abort: () => undefined });
+    const guarded = guardStream(source, {
+      idleMs: 1000,
+      deadlineAt: start + 5000,
+      now: () => Date.now(),
+      abort: () => undefined,
+    });
     expect((await guarded.next()).value).toBe(0);
     vi.setSystemTime(start + 5001);
     await expect(guarded.next()).rejects.toMatchObject({ code: 'upstream_timeout' });

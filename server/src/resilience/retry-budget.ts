@@ -14,7 +14,10 @@ export interface RetryBudgetOptions {
  * Counted in one-second slots over the window; time comes from the caller.
  */
 export class RetryBudget {
-  private readonly slots = new Map<string, { start: number; requests: Int32Array; retries: Int32Array; head: number }>();
+  private readonly slots = new Map<
+    string,
+    { start: number; requests: Int32Array; retries: Int32Array; head: number }
+  >();
   private readonly windowSlots: number;
 
   constructor(private readonly options: RetryBudgetOptions) {
@@ -25,7 +28,12 @@ export class RetryBudget {
     const sec = Math.floor(nowMs / 1000);
     let r = this.slots.get(id);
     if (!r) {
-      r = { start: sec, requests: new Int32Array(this.windowSlots), retries: new Int32Array(this.windowSlots), head: sec };
+      r = {
+        start: sec,
+        requests: new Int32Array(this.windowSlots),
+        retries: new Int32Array(this.windowSlots),
+        head: sec,
+      };
       this.slots.set(id, r);
     }
     // Clear the slots that fell out of the window since the last call.

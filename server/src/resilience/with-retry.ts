@@ -19,7 +19,9 @@ export interface RetryOptions {
   /** Waits `ms` unless `signal` aborts first (injected, so tests use fake timers). */
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Called before each retry, for metrics and the request trail. */
-  onRetry?: ((info: { deploymentId: string; attempt: number; delayMs: number; error: UpstreamError }) => void) | undefined;
+  onRetry?:
+    | ((info: { deploymentId: string; attempt: number; delayMs: number; error: UpstreamError }) => void)
+    | undefined;
 }
 
 /** Whether the policy's `retry.on` list covers a failure. Client mistakes (4xx but 408/429) never are. */
@@ -65,7 +67,8 @@ export function withRetry(options: RetryOptions): AttemptWrapper {
         try {
           return await next(target);
         } catch (err) {
-          if (!(err instanceof UpstreamError) || attempt >= settings.attempts || target.call.signal.aborted) throw err;
+          if (!(err instanceof UpstreamError) || attempt >= settings.attempts || target.call.signal.aborted)
+            throw err;
           if (!isRetryableBy(settings.on, err)) throw err;
           if (!options.idempotent && err.kind !== 'connect') throw err;
           const backoff = Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** attempt);
@@ -77,7 +80,13 @@ export function withRetry(options: RetryOptions): AttemptWrapper {
           if (!budget.tryRetry(id, clock.now())) throw err;
           options.onRetry?.({ deploymentId: id, attempt: attempt + 1, delayMs, error: err });
           await options.sleep(delayMs, target.call.signal).catch(() => {
-            throw new UpstreamError('the client closed the request', 'aborted', 499, 'request_cancelled', 'request_cancelled');
+            throw new UpstreamError(
+              'the client closed the request',
+              'aborted',
+              499,
+              'request_cancelled',
+              'request_cancelled',
+            );
           });
         }
       }

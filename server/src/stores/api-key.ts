@@ -53,7 +53,11 @@ export interface NewApiKey {
 }
 
 /** Creates and stores a key; the returned `key` is the only time the secret is ever visible. */
-export async function issueApiKey(store: KeyStore, spec: NewApiKey, nowMs: number): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function issueApiKey(
+  store: KeyStore,
+  spec: NewApiKey,
+  nowMs: number,
+): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = generateApiKey();
   const record: ApiKeyRecord = {
     id: generateKeyId(),

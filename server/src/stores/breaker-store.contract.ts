@@ -9,7 +9,10 @@ const settings: BreakerSettings = { failureRatio: 0.5, minRequests: 4, windowMs:
  * test file with a factory that returns a store; deployment ids are unique per test, so the store
  * may share its backing state between tests.
  */
-export function runBreakerStoreContract(name: string, makeStore: () => BreakerStore | Promise<BreakerStore>): void {
+export function runBreakerStoreContract(
+  name: string,
+  makeStore: () => BreakerStore | Promise<BreakerStore>,
+): void {
   describe(`${name} breaker store contract`, () => {
     let store: BreakerStore;
     let dep: string;
@@ -104,7 +107,9 @@ export function runBreakerStoreContract(name: string, makeStore: () => BreakerSt
     });
 
     it('opens once under concurrent failures and reports each deployment separately', async () => {
-      const states = await Promise.all(Array.from({ length: 40 }, () => store.record(dep, 'failure', 0, settings)));
+      const states = await Promise.all(
+        Array.from({ length: 40 }, () => store.record(dep, 'failure', 0, settings)),
+      );
       expect(states.filter((s) => s === 'closed')).toHaveLength(3);
       expect(await store.state([dep, 'fast/other'], 0)).toEqual({ [dep]: 'open', 'fast/other': 'closed' });
     });

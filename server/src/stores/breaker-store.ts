@@ -27,7 +27,12 @@ export const breakerWindowSlices = 10;
  */
 export interface BreakerStore {
   /** Records an outcome of a call to `depId` and resolves the breaker's state after it. */
-  record(depId: string, outcome: BreakerOutcome, nowMs: number, settings: BreakerSettings): Promise<BreakerState>;
+  record(
+    depId: string,
+    outcome: BreakerOutcome,
+    nowMs: number,
+    settings: BreakerSettings,
+  ): Promise<BreakerState>;
   /** The state of each deployment at `nowMs`, for the engine's `StateSnapshot.breakers`; unknown ones are closed. */
   state(depIds: readonly string[], nowMs: number): Promise<Record<string, BreakerState>>;
   /**

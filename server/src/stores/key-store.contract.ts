@@ -3,7 +3,15 @@ import { generateKeyId, hashApiKey, issueApiKey } from './api-key.ts';
 import { type ApiKeyRecord, DuplicateKeyError, type KeyStore } from './key-store.ts';
 
 function record(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
-  return { id: generateKeyId(), name: 'ci', tenant: 'search', prefix: 'sk-sy-AbCd', disabled: false, createdAt: 1_000, ...overrides };
+  return {
+    id: generateKeyId(),
+    name: 'ci',
+    tenant: 'search',
+    prefix: 'sk-sy-AbCd',
+    disabled: false,
+    createdAt: 1_000,
+    ...overrides,
+  };
 }
 
 /**
@@ -55,7 +63,9 @@ export function runKeyStoreContract(name: string, makeStore: () => KeyStore | Pr
     it('refuses a second key with the same id or the same hash', async () => {
       const r = record();
       await store.create(hashApiKey('sk-sy-dup'), r);
-      await expect(store.create(hashApiKey('sk-sy-dup2'), { ...r })).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(store.create(hashApiKey('sk-sy-dup2'), { ...r })).rejects.toBeInstanceOf(
+        DuplicateKeyError,
+      );
       await expect(store.create(hashApiKey('sk-sy-dup'), record())).rejects.toBeInstanceOf(DuplicateKeyError);
     });
 

@@ -37,7 +37,10 @@ function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
  * The behaviour every `LedgerStore` implementation must have. Call it from the implementation's
  * test file with a factory that returns a fresh, empty store.
  */
-export function runLedgerStoreContract(name: string, makeStore: () => LedgerStore | Promise<LedgerStore>): void {
+export function runLedgerStoreContract(
+  name: string,
+  makeStore: () => LedgerStore | Promise<LedgerStore>,
+): void {
   describe(`${name} ledger store contract`, () => {
     let store: LedgerStore;
     beforeEach(async () => {
@@ -50,11 +53,25 @@ export function runLedgerStoreContract(name: string, makeStore: () => LedgerStor
     it('totals appended rows over a time range', async () => {
       await store.append([
         row({ inputTokens: 100, outputTokens: 20, cachedTokens: 40, costUsd: 0.25 }),
-        row({ inputTokens: 50, outputTokens: 5, cachedTokens: 0, costUsd: 0.125, estimated: true, cacheStatus: 'hit' }),
+        row({
+          inputTokens: 50,
+          outputTokens: 5,
+          cachedTokens: 0,
+          costUsd: 0.125,
+          estimated: true,
+          cacheStatus: 'hit',
+        }),
         row({ outcome: 'error', status: 502, inputTokens: 10, outputTokens: 0, costUsd: 0 }),
         row({ outcome: 'timeout', status: 504 }),
         row({ outcome: 'cancelled', status: 499 }),
-        row({ outcome: 'denied', status: 429, deployment: undefined, inputTokens: 0, outputTokens: 0, costUsd: 0 }),
+        row({
+          outcome: 'denied',
+          status: 429,
+          deployment: undefined,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+        }),
       ]);
       const [total, ...rest] = await store.query({ groupBy: [], fromMs: day, toMs: day + hour });
       expect(rest).toEqual([]);
@@ -89,7 +106,12 @@ export function runLedgerStoreContract(name: string, makeStore: () => LedgerStor
     });
 
     it('counts rows from fromMs inclusive to toMs exclusive', async () => {
-      await store.append([row({ time: day - 1 }), row({ time: day }), row({ time: day + hour - 1 }), row({ time: day + hour })]);
+      await store.append([
+        row({ time: day - 1 }),
+        row({ time: day }),
+        row({ time: day + hour - 1 }),
+        row({ time: day + hour }),
+      ]);
       const [total] = await store.query({ groupBy: [], fromMs: day, toMs: day + hour });
       expect(total?.requests).toBe(2);
     });
@@ -119,8 +141,24 @@ export function runLedgerStoreContract(name: string, makeStore: () => LedgerStor
         toMs: day + hour,
       });
       expect(result.map((a) => a.group)).toEqual([
-        { key: 'key_a', route: 'auto', deployment: 'fast/openai-mini', policy: 'default@3', arm: 'stable', outcome: 'ok', cache: 'miss' },
-        { key: 'key_b', route: 'auto', deployment: 'fast/openai-mini', policy: 'default@3', arm: 'canary', outcome: 'ok', cache: 'hit' },
+        {
+          key: 'key_a',
+          route: 'auto',
+          deployment: 'fast/openai-mini',
+          policy: 'default@3',
+          arm: 'stable',
+          outcome: 'ok',
+          cache: 'miss',
+        },
+        {
+          key: 'key_b',
+          route: 'auto',
+          deployment: 'fast/openai-mini',
+          policy: 'default@3',
+          arm: 'canary',
+          outcome: 'ok',
+          cache: 'hit',
+        },
       ]);
     });
 
@@ -131,7 +169,12 @@ export function runLedgerStoreContract(name: string, makeStore: () => LedgerStor
         row({ time: day + 2 * hour + 5 }),
         row({ time: day + 2 * hour + 6 }),
       ]);
-      const result = await store.query({ groupBy: ['tenant'], fromMs: day + 5, toMs: day + 3 * hour, bucketMs: hour });
+      const result = await store.query({
+        groupBy: ['tenant'],
+        fromMs: day + 5,
+        toMs: day + 3 * hour,
+        bucketMs: hour,
+      });
       expect(result.map((a) => [a.bucketStartMs - day, a.group.tenant, a.requests])).toEqual([
         [0, 'ads', 1],
         [0, 'search', 1],
@@ -140,8 +183,17 @@ export function runLedgerStoreContract(name: string, makeStore: () => LedgerStor
     });
 
     it('filters by exact dimension values', async () => {
-      await store.append([row({ tenant: 'ads' }), row({ tenant: 'search', keyId: 'key_x' }), row({ tenant: 'search' })]);
-      const result = await store.query({ groupBy: ['key'], fromMs: day, toMs: day + hour, where: { tenant: 'search' } });
+      await store.append([
+        row({ tenant: 'ads' }),
+        row({ tenant: 'search', keyId: 'key_x' }),
+        row({ tenant: 'search' }),
+      ]);
+      const result = await store.query({
+        groupBy: ['key'],
+        fromMs: day,
+        toMs: day + hour,
+        where: { tenant: 'search' },
+      });
       expect(result.map((a) => [a.group.key, a.requests])).toEqual([
         ['key_a', 1],
         ['key_x', 1],
@@ -166,13 +218,21 @@ export function runLedgerStoreContract(name: string, makeStore: () => LedgerStor
     });
 
     it('refuses a query it cannot answer', async () => {
-      await expect(store.query({ groupBy: ['colour' as 'tenant'], fromMs: day, toMs: day + hour })).rejects.toThrow(/unknown ledger dimension `colour`/);
-      await expect(store.query({ groupBy: [], fromMs: day, toMs: day })).rejects.toThrow(/expected `toMs` after `fromMs`/);
-      await expect(store.query({ groupBy: [], fromMs: day, toMs: day + 1, bucketMs: 0 })).rejects.toThrow(/bucketMs/);
+      await expect(
+        store.query({ groupBy: ['colour' as 'tenant'], fromMs: day, toMs: day + hour }),
+      ).rejects.toThrow(/unknown ledger dimension `colour`/);
+      await expect(store.query({ groupBy: [], fromMs: day, toMs: day })).rejects.toThrow(
+        /expected `toMs` after `fromMs`/,
+      );
+      await expect(store.query({ groupBy: [], fromMs: day, toMs: day + 1, bucketMs: 0 })).rejects.toThrow(
+        /bucketMs/,
+      );
     });
 
     it('appends a large batch in one call', async () => {
-      const rows = Array.from({ length: 3_000 }, (_, i) => row({ time: day + i, inputTokens: 1, costUsd: 0.5 }));
+      const rows = Array.from({ length: 3_000 }, (_, i) =>
+        row({ time: day + i, inputTokens: 1, costUsd: 0.5 }),
+      );
       await store.append(rows);
       const [total] = await store.query({ groupBy: [], fromMs: day, toMs: day + hour });
       expect(total).toMatchObject({ requests: 3_000, inputTokens: 3_000, costUsd: 1_500 });

@@ -115,7 +115,9 @@ export interface LedgerStore {
 }
 
 /** Orders aggregates as `LedgerStore.query` returns them: by bucket, then group values, nulls first. */
-export function compareLedgerAggregates(groupBy: readonly LedgerDimension[]): (a: LedgerAggregate, b: LedgerAggregate) => number {
+export function compareLedgerAggregates(
+  groupBy: readonly LedgerDimension[],
+): (a: LedgerAggregate, b: LedgerAggregate) => number {
   return (a, b) => {
     if (a.bucketStartMs !== b.bucketStartMs) return a.bucketStartMs - b.bucketStartMs;
     for (const d of groupBy) {
@@ -134,10 +136,13 @@ export function compareLedgerAggregates(groupBy: readonly LedgerDimension[]): (a
 export function assertValidLedgerQuery(query: LedgerQuery): void {
   for (const d of [...query.groupBy, ...Object.keys(query.where ?? {})]) {
     if (!Object.hasOwn(ledgerDimensions, d)) {
-      throw new Error(`unknown ledger dimension \`${d}\`, expected one of ${Object.keys(ledgerDimensions).join(', ')}`);
+      throw new Error(
+        `unknown ledger dimension \`${d}\`, expected one of ${Object.keys(ledgerDimensions).join(', ')}`,
+      );
     }
   }
-  if (!(query.toMs > query.fromMs)) throw new Error(`expected \`toMs\` after \`fromMs\`, got ${query.fromMs}..${query.toMs}`);
+  if (!(query.toMs > query.fromMs))
+    throw new Error(`expected \`toMs\` after \`fromMs\`, got ${query.fromMs}..${query.toMs}`);
   if (query.bucketMs !== undefined && !(Number.isInteger(query.bucketMs) && query.bucketMs > 0)) {
     throw new Error(`expected \`bucketMs\` to be a positive integer, got \`${query.bucketMs}\``);
   }

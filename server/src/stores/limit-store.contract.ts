@@ -120,9 +120,15 @@ export function runLimitStoreContract(name: string, makeStore: () => LimitStore 
     it('does not refill twice when a replica with a lagging clock takes', async () => {
       const c = check({ capacity: 10, refillPerSec: 1, cost: 5 });
       await store.take([c], 10_000);
-      expect(await store.take([{ ...c, cost: 1 }], 8_000)).toMatchObject({ ok: true, buckets: [{ remaining: 4 }] });
+      expect(await store.take([{ ...c, cost: 1 }], 8_000)).toMatchObject({
+        ok: true,
+        buckets: [{ remaining: 4 }],
+      });
       expect((await store.peek([c.key]))[c.key]).toEqual({ tokens: 4, atMs: 10_000 });
-      expect(await store.take([{ ...c, cost: 1 }], 11_000)).toMatchObject({ ok: true, buckets: [{ remaining: 4 }] });
+      expect(await store.take([{ ...c, cost: 1 }], 11_000)).toMatchObject({
+        ok: true,
+        buckets: [{ remaining: 4 }],
+      });
     });
 
     it('succeeds with nothing to take', async () => {

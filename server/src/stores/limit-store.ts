@@ -62,7 +62,12 @@ export interface LimitStore {
 }
 
 /** Tokens a bucket holds at `nowMs`, from its last stored level: the engine's refill math. */
-export function refilledTokens(level: BucketLevel | undefined, capacity: number, refillPerSec: number, nowMs: number): number {
+export function refilledTokens(
+  level: BucketLevel | undefined,
+  capacity: number,
+  refillPerSec: number,
+  nowMs: number,
+): number {
   if (!level) return capacity;
   return Math.min(capacity, level.tokens + (Math.max(0, nowMs - level.atMs) / 1000) * refillPerSec);
 }

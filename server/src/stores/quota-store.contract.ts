@@ -63,7 +63,9 @@ export function runQuotaStoreContract(name: string, makeStore: () => QuotaStore 
       const c = charge();
       const id = rid();
       await store.reserve([c], id, lease, 0);
-      const results = await Promise.all(Array.from({ length: 50 }, () => store.settle(id, { [c.key]: 3 }, 1)));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.settle(id, { [c.key]: 3 }, 1)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect((await store.usage([c.key], 2))[c.key]).toEqual({ used: 3, reserved: 0 });
     });
@@ -91,7 +93,9 @@ export function runQuotaStoreContract(name: string, makeStore: () => QuotaStore 
 
     it('lets exactly the limit through when 200 reserve at once', async () => {
       const c = charge({ unit: 'requests', limit: 50, amount: 1 });
-      const results = await Promise.all(Array.from({ length: 200 }, () => store.reserve([c], rid(), lease, 0)));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, () => store.reserve([c], rid(), lease, 0)),
+      );
       expect(results.filter((r) => r.ok)).toHaveLength(50);
       expect((await store.usage([c.key], 0))[c.key]).toEqual({ used: 0, reserved: 50 });
     });
@@ -99,7 +103,9 @@ export function runQuotaStoreContract(name: string, makeStore: () => QuotaStore 
     it('never lets concurrent multi-charge reservations pass any limit', async () => {
       const perKey = charge({ limit: 500, amount: 10 });
       const perTenant = charge({ limit: 300, amount: 10 });
-      const results = await Promise.all(Array.from({ length: 80 }, () => store.reserve([perKey, perTenant], rid(), lease, 0)));
+      const results = await Promise.all(
+        Array.from({ length: 80 }, () => store.reserve([perKey, perTenant], rid(), lease, 0)),
+      );
       expect(results.filter((r) => r.ok)).toHaveLength(30);
       const usage = await store.usage([perKey.key, perTenant.key], 0);
       expect(usage[perKey.key]?.reserved).toBe(300);
@@ -194,7 +200,12 @@ export function runQuotaStoreContract(name: string, makeStore: () => QuotaStore 
       const id = rid();
       await store.reserve([base], id, lease, 0);
       await store.settle(id, { [base.key]: 10 }, 1);
-      const next = { ...base, key: base.key.replace(/\|0$/, `|${hour}`), windowStartMs: hour, windowEndMs: 2 * hour };
+      const next = {
+        ...base,
+        key: base.key.replace(/\|0$/, `|${hour}`),
+        windowStartMs: hour,
+        windowEndMs: 2 * hour,
+      };
       expect(await store.reserve([next], rid(), lease, hour)).toEqual({ ok: true });
     });
 

@@ -50,14 +50,23 @@ export interface QuotaStore {
    * Reserves every charge's `amount` under `reservationId` for `leaseMs`, or nothing. Rejects when
    * `reservationId` is already reserved or two charges share a key (both are the caller's bugs).
    */
-  reserve(charges: readonly Charge[], reservationId: string, leaseMs: number, nowMs: number): Promise<ReserveResult>;
+  reserve(
+    charges: readonly Charge[],
+    reservationId: string,
+    leaseMs: number,
+    nowMs: number,
+  ): Promise<ReserveResult>;
   /**
    * Replaces each reserved amount by the actual one, keyed by `Charge.key` (each charge's own unit:
    * tokens, requests or USD). A charge missing from `actualByChargeKey` is settled at its reserved
    * amount; keys the reservation does not hold are ignored. Resolves false when the reservation was
    * already settled or released, or is unknown.
    */
-  settle(reservationId: string, actualByChargeKey: Readonly<Record<string, number>>, nowMs: number): Promise<boolean>;
+  settle(
+    reservationId: string,
+    actualByChargeKey: Readonly<Record<string, number>>,
+    nowMs: number,
+  ): Promise<boolean>;
   /** Gives the reservation back without charging anything; resolves false as `settle` does. */
   release(reservationId: string, nowMs: number): Promise<boolean>;
   /** Usage of these counters at `nowMs` (expired leases not counted); counters never used are left out. */

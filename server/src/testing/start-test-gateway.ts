@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { buildApp, type GatewayApp } from '../app.ts';
 import { type GatewayConfig, loadConfig } from '../config.ts';
 import { type AdapterFactory, PolicyHolder } from '../policy-runtime/policy-holder.ts';
-import { type NewApiKey, issueApiKey } from '../stores/api-key.ts';
+import { issueApiKey, type NewApiKey } from '../stores/api-key.ts';
 import type { KeyStore } from '../stores/key-store.ts';
 import { openStateDatabase } from '../stores/sqlite/open-state-database.ts';
 import { SqliteKeyStore } from '../stores/sqlite/sqlite-key-store.ts';
@@ -57,18 +57,27 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     writeFileSync(join(tempDir, 'policy.yaml'), options.policyText);
   }
   const env = options.env ?? {};
-  const config = loadConfig({ policy: policyDir, port: '0' }, { SWITCHYARD_ADMIN_TOKEN: 'test-admin-token-0123456789', ...env });
+  const config = loadConfig(
+    { policy: policyDir, port: '0' },
+    { SWITCHYARD_ADMIN_TOKEN: 'test-admin-token-0123456789', ...env },
+  );
   const logs: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
       for (const wake of waiters.splice(0)) wake();
       done();
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  const policies = new PolicyHolder(policyDir, { logger, clock: { now: () => Date.now() }, env, createAdapter: options.createAdapter });
+  const policies = new PolicyHolder(policyDir, {
+    logger,
+    clock: { now: () => Date.now() },
+    env,
+    createAdapter: options.createAdapter,
+  });
   const loaded = await policies.reload();
   if (!loaded.ok) throw new Error(`test policy is invalid: ${JSON.stringify(loaded.errors)}`);
   const db = openStateDatabase(':memory:');

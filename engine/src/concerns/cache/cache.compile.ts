@@ -30,6 +30,6 @@ export function compileCacheRules(ctx: CompileContext): CompiledPolicy['cacheRul
     const problems: LogicProblem[] = [];
     const condition = compileCondition(rule.match, rule.when, problems);
     ctx.logic(problems, [...at, 'when']);
-    return Object.freeze({ id: rule.id, condition, spec: rule });
+    return Object.freeze({ id: rule.id, condition, spec: rule, reason: Object.freeze({ rule: `cache:${rule.id}`, detail: `${rule.mode} cache, scope ${rule.scope ?? 'key'}` }), memo: new Map() });
   });
 }

@@ -1,13 +1,28 @@
-import type { CompiledTenant } from '../../model/compiled-policy.ts';
+import type { CompiledLimit, CompiledTenant } from '../../model/compiled-policy.ts';
 import type { LimitCheck } from '../../model/decision.ts';
 import type { Env } from '../../model/env.ts';
 import type { RequestFacts } from '../../model/facts.ts';
 import type { StateSnapshot } from '../../model/snapshot.ts';
+import { memoLimit } from '../quota/quota.decide.ts';
 
 /** The buckets a request takes from, and the first one the snapshot says is short, with the wait. */
 export interface RateLimitOutcome {
   limits: LimitCheck[];
   exceeded?: { limit: LimitCheck; retryAfterMs: number } | undefined;
+}
+
+function checkFor(l: CompiledLimit, tenant: string, scope: string, cost: number): LimitCheck {
+  let m = l.memo.get(scope);
+  if (m === undefined) {
+    if (l.memo.size >= memoLimit) l.memo.clear();
+    m = { key: `rl|${tenant}|${l.id}|${scope}`, fixed: undefined };
+    l.memo.set(scope, m);
+  }
+  // A request bucket always takes 1: the check is the same object every time.
+  if (l.unit === 'requests' && m.fixed !== undefined) return m.fixed;
+  const check: LimitCheck = { key: m.key, limitId: l.id, per: l.per, unit: l.unit, capacity: l.capacity, refillPerSec: l.refillPerSec, cost, headerLimit: l.headerLimit };
+  if (l.unit === 'requests') m.fixed = Object.freeze(check);
+  return check;
 }
 
 /**
@@ -23,33 +38,21 @@ export function planLimits(
   snapshot: StateSnapshot,
   env: Env,
 ): RateLimitOutcome {
-  const specs = tenant.spec.rateLimits;
-  if (specs.length === 0) return { limits: [] };
+  const specs = tenant.limits;
   const limits: LimitCheck[] = [];
+  if (specs.length === 0) return { limits };
   let exceeded: RateLimitOutcome['exceeded'];
-  for (const r of specs) {
-    const scope = r.per === 'tenant' ? tenant.name : r.per === 'key' ? facts.keyId : r.per === 'route' ? routeId : r.per === 'model' ? target : facts.endpoint;
-    const isTokens = r.tpm !== undefined;
-    const perSec = r.rps ?? (r.rpm ?? r.tpm ?? 0) / 60;
-    const headerLimit = r.rps ?? r.rpm ?? r.tpm ?? 0;
-    const capacity = r.burst ?? headerLimit;
-    const check: LimitCheck = {
-      key: `rl|${tenant.name}|${r.id}|${scope}`,
-      limitId: r.id!,
-      per: r.per,
-      unit: isTokens ? 'tokens' : 'requests',
-      capacity,
-      refillPerSec: perSec,
-      cost: isTokens ? facts.inputTokens + outputTokens : 1,
-      headerLimit,
-    };
+  const buckets = snapshot.buckets;
+  for (const l of specs) {
+    const scope = l.per === 'tenant' ? tenant.name : l.per === 'key' ? facts.keyId : l.per === 'route' ? routeId : l.per === 'model' ? target : facts.endpoint;
+    const check = checkFor(l, tenant.name, scope, l.unit === 'tokens' ? facts.inputTokens + outputTokens : 1);
     limits.push(check);
-    if (exceeded) continue;
-    const level = snapshot.buckets?.[check.key];
-    const tokens = level ? Math.min(capacity, level.tokens + (Math.max(0, env.nowMs - level.atMs) / 1000) * perSec) : capacity;
+    if (exceeded !== undefined) continue;
+    const level = buckets?.[check.key];
+    const tokens = level === undefined ? l.capacity : Math.min(l.capacity, level.tokens + (Math.max(0, env.nowMs - level.atMs) / 1000) * l.refillPerSec);
     if (tokens < check.cost) {
-      const wait = check.cost > capacity ? Number.POSITIVE_INFINITY : ((check.cost - tokens) / perSec) * 1000;
-      exceeded = { limit: check, retryAfterMs: Number.isFinite(wait) ? Math.ceil(wait) : 60_000 };
+      const wait = check.cost > l.capacity ? 60_000 : Math.ceil(((check.cost - tokens) / l.refillPerSec) * 1000);
+      exceeded = { limit: check, retryAfterMs: wait };
     }
   }
   return { limits, exceeded };

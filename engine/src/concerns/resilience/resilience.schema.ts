@@ -43,12 +43,26 @@ export const resilienceSettingsSchema = z.strictObject({
   queue: queueSchema.default(queueSchema.parse({})).describe('concurrency and queue'),
 });
 
+/**
+ * The same section with every field optional and no defaults: an override names only what it
+ * changes, and the rest comes from the global settings (not from the schema's defaults).
+ */
+function overrideOf<S extends z.ZodRawShape>(section: z.ZodObject<S>) {
+  const shape = Object.fromEntries(
+    Object.entries(section.shape).map(([k, v]) => {
+      const field = v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType);
+      return [k, field.optional().describe((v as z.ZodType).description ?? k)];
+    }),
+  );
+  return z.strictObject(shape);
+}
+
 /** Partial resilience settings that override the global ones for one logical model. */
 export const resilienceOverrideSchema = z.strictObject({
-  timeouts: timeoutsSchema.partial().optional().describe('timeouts for this model'),
-  retry: retrySchema.partial().optional().describe('retry policy for this model'),
-  breaker: breakerSchema.partial().optional().describe('circuit breaker for this model'),
-  queue: queueSchema.partial().optional().describe('concurrency and queue for this model'),
+  timeouts: overrideOf(timeoutsSchema).optional().describe('timeouts for this model'),
+  retry: overrideOf(retrySchema).optional().describe('retry policy for this model'),
+  breaker: overrideOf(breakerSchema).optional().describe('circuit breaker for this model'),
+  queue: overrideOf(queueSchema).optional().describe('concurrency and queue for this model'),
 });
 
 /** Global resilience settings plus per-model overrides. */

@@ -1,73 +1,77 @@
-import { compileJsonLogic, type LogicProblem, truthy } from '../../logic/compile-json-logic.ts';
+import { compileJsonLogic, type LogicFn, type LogicProblem, truthy } from '../../logic/compile-json-logic.ts';
 import type { CompiledCondition } from '../../model/compiled-policy.ts';
 import type { RequestFacts } from '../../model/facts.ts';
 import type { z } from 'zod';
 import type { matchSchema } from './route.schema.ts';
 
 type MatchSpec = z.output<typeof matchSchema>;
-type Check = { test: (f: RequestFacts) => boolean; why: (f: RequestFacts) => string };
 
 const oneOf = (v: string | readonly string[]): readonly string[] => (typeof v === 'string' ? [v] : v);
 
+/** A condition as plain data, matched by one monomorphic function (no closure per check). */
+interface ConditionData {
+  models: readonly string[] | undefined;
+  endpoints: readonly string[] | undefined;
+  tenants: readonly string[] | undefined;
+  stream: boolean | undefined;
+  hasTools: boolean | undefined;
+  tags: readonly string[] | undefined;
+  metaKeys: readonly string[] | undefined;
+  metaValues: readonly string[] | undefined;
+  when: LogicFn | undefined;
+}
+
+function has(list: readonly string[], v: string): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === v) return true;
+  return false;
+}
+
+function matches(c: ConditionData, f: RequestFacts): boolean {
+  if (c.models !== undefined && !has(c.models, f.model)) return false;
+  if (c.endpoints !== undefined && !has(c.endpoints, f.endpoint)) return false;
+  if (c.tenants !== undefined && !has(c.tenants, f.tenant)) return false;
+  if (c.stream !== undefined && f.stream !== c.stream) return false;
+  if (c.hasTools !== undefined && f.hasTools !== c.hasTools) return false;
+  if (c.tags !== undefined) for (let i = 0; i < c.tags.length; i++) if (!has(f.tags, c.tags[i]!)) return false;
+  if (c.metaKeys !== undefined) for (let i = 0; i < c.metaKeys.length; i++) if (f.metadata[c.metaKeys[i]!] !== c.metaValues![i]) return false;
+  return c.when === undefined || truthy(c.when(f));
+}
+
 /**
  * Compiles a rule's `match` (declarative conditions) and `when` (JSON Logic) into one predicate.
- * Conditions are checked cheapest first; nothing is allocated on a match.
+ * Cheap equality checks run first and nothing is allocated while matching.
  */
 export function compileCondition(match: MatchSpec | undefined, when: unknown, problems: LogicProblem[]): CompiledCondition {
-  const checks: Check[] = [];
-  if (match?.model !== undefined) {
-    const models = oneOf(match.model);
-    checks.push({ test: (f) => models.includes(f.model), why: (f) => `model \`${f.model}\` is not ${models.map((m) => `\`${m}\``).join(' or ')}` });
-  }
-  if (match?.endpoint !== undefined) {
-    const eps = oneOf(match.endpoint);
-    checks.push({ test: (f) => eps.includes(f.endpoint), why: (f) => `endpoint \`${f.endpoint}\` is not ${eps.join(' or ')}` });
-  }
-  if (match?.tenant !== undefined) {
-    const tenants = oneOf(match.tenant);
-    checks.push({ test: (f) => tenants.includes(f.tenant), why: (f) => `tenant \`${f.tenant}\` is not ${tenants.map((t) => `\`${t}\``).join(' or ')}` });
-  }
-  if (match?.stream !== undefined) {
-    const want = match.stream;
-    checks.push({ test: (f) => f.stream === want, why: () => `stream is not ${want}` });
-  }
-  if (match?.hasTools !== undefined) {
-    const want = match.hasTools;
-    checks.push({ test: (f) => f.hasTools === want, why: () => `hasTools is not ${want}` });
-  }
-  if (match?.tags !== undefined) {
-    const tags = match.tags;
-    checks.push({
-      test: (f) => tags.every((t) => f.tags.includes(t)),
-      why: (f) => `missing tag(s) ${tags.filter((t) => !f.tags.includes(t)).map((t) => `\`${t}\``).join(', ')}`,
-    });
-  }
-  if (match?.metadata !== undefined) {
-    const entries = Object.entries(match.metadata);
-    checks.push({
-      test: (f) => entries.every(([k, v]) => f.metadata[k] === v),
-      why: (f) => `metadata ${entries.filter(([k, v]) => f.metadata[k] !== v).map(([k, v]) => `${k}=\`${v}\``).join(', ')} not present`,
-    });
-  }
-  if (when !== undefined && when !== true) {
-    const fn = compileJsonLogic(when, problems);
-    checks.push({ test: (f) => truthy(fn(f)), why: () => '`when` is false' });
-  }
-  const n = checks.length;
-  const tests = checks.map((c) => c.test);
+  const c: ConditionData = {
+    models: match?.model === undefined ? undefined : oneOf(match.model),
+    endpoints: match?.endpoint === undefined ? undefined : oneOf(match.endpoint),
+    tenants: match?.tenant === undefined ? undefined : oneOf(match.tenant),
+    stream: match?.stream,
+    hasTools: match?.hasTools,
+    tags: match?.tags,
+    metaKeys: match?.metadata ? Object.keys(match.metadata) : undefined,
+    metaValues: match?.metadata ? Object.values(match.metadata) : undefined,
+    when: when !== undefined && when !== true ? compileJsonLogic(when, problems) : undefined,
+  };
+  const isCatchAll = Object.values(c).every((v) => v === undefined);
   return {
-    isCatchAll: n === 0,
-    test:
-      n === 0
-        ? () => true
-        : n === 1
-          ? tests[0]!
-          : (f) => {
-              for (let i = 0; i < n; i++) if (!tests[i]!(f)) return false;
-              return true;
-            },
+    isCatchAll,
+    models: c.models,
+    tenants: c.tenants,
+    tags: c.tags,
+    metadata: match?.metadata,
+    test: isCatchAll ? () => true : (f) => matches(c, f),
     whyNot(f) {
-      for (const c of checks) if (!c.test(f)) return c.why(f);
+      if (c.models && !has(c.models, f.model)) return `model \`${f.model}\` is not ${c.models.map((m) => `\`${m}\``).join(' or ')}`;
+      if (c.endpoints && !has(c.endpoints, f.endpoint)) return `endpoint \`${f.endpoint}\` is not ${c.endpoints.join(' or ')}`;
+      if (c.tenants && !has(c.tenants, f.tenant)) return `tenant \`${f.tenant}\` is not ${c.tenants.map((t) => `\`${t}\``).join(' or ')}`;
+      if (c.stream !== undefined && f.stream !== c.stream) return `stream is not ${c.stream}`;
+      if (c.hasTools !== undefined && f.hasTools !== c.hasTools) return `hasTools is not ${c.hasTools}`;
+      const missing = c.tags?.filter((t) => !f.tags.includes(t));
+      if (missing?.length) return `missing tag(s) ${missing.map((t) => `\`${t}\``).join(', ')}`;
+      const wrong = c.metaKeys?.filter((k, i) => f.metadata[k] !== c.metaValues![i]);
+      if (wrong?.length) return `metadata ${wrong.map((k) => `${k}=\`${c.metaValues![c.metaKeys!.indexOf(k)]}\``).join(', ')} not present`;
+      if (c.when && !truthy(c.when(f))) return '`when` is false';
       return undefined;
     },
   };

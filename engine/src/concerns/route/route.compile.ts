@@ -1,8 +1,71 @@
 import type { LogicProblem } from '../../logic/compile-json-logic.ts';
-import type { CompiledRoute } from '../../model/compiled-policy.ts';
+import type { CompiledRoute, RouteIndex } from '../../model/compiled-policy.ts';
+import type { RequestFacts } from '../../model/facts.ts';
 import { type CompileContext, isDeclaredModel } from '../../pipeline/compile-context.ts';
 import { compileEscalation } from '../escalate/escalate.compile.ts';
 import { compileCondition, matchSubsumes } from './condition.compile.ts';
+
+function push<K>(map: Map<K, CompiledRoute[]>, key: K, route: CompiledRoute): void {
+  const list = map.get(key);
+  if (list) list.push(route);
+  else map.set(key, [route]);
+}
+
+/** Builds the second-level index of a list of routes (see `RouteIndex`). */
+function indexRoutes(routes: readonly CompiledRoute[]): RouteIndex {
+  const rest: CompiledRoute[] = [];
+  const byTag = new Map<string, CompiledRoute[]>();
+  const byTenant = new Map<string, CompiledRoute[]>();
+  const byMetadata = new Map<string, Map<string, CompiledRoute[]>>();
+  for (const r of routes) {
+    const c = r.condition;
+    const meta = c.metadata ? Object.entries(c.metadata)[0] : undefined;
+    if (c.tags?.length) push(byTag, c.tags[0]!, r);
+    else if (meta) {
+      let byValue = byMetadata.get(meta[0]);
+      if (!byValue) byMetadata.set(meta[0], (byValue = new Map()));
+      push(byValue, meta[1], r);
+    } else if (c.tenants?.length) for (const t of c.tenants) push(byTenant, t, r);
+    else rest.push(r);
+  }
+  return { rest, byTag, byTenant, byMetadata };
+}
+
+/**
+ * Indexes routes by the requested model they can match (routes naming it and routes naming no
+ * model), then within that by tag, tenant or metadata, so `decide()` tests only routes that can match.
+ */
+export function indexRoutesByModel(routes: readonly CompiledRoute[]): { byModel: Map<string, RouteIndex>; any: RouteIndex } {
+  const byModel = new Map<string, RouteIndex>();
+  for (const model of new Set(routes.flatMap((r) => r.condition.models ?? []))) {
+    byModel.set(model, indexRoutes(routes.filter((r) => r.condition.models === undefined || r.condition.models.includes(model))));
+  }
+  return { byModel, any: indexRoutes(routes.filter((r) => r.condition.models === undefined)) };
+}
+
+/** The first route in policy order whose condition holds, among those the index says can match. */
+export function firstMatchingRoute(index: RouteIndex, facts: RequestFacts): CompiledRoute | undefined {
+  let best = firstIn(index.rest, facts, undefined);
+  if (index.byTenant.size > 0) best = firstIn(index.byTenant.get(facts.tenant), facts, best);
+  if (index.byTag.size > 0) for (const tag of facts.tags) best = firstIn(index.byTag.get(tag), facts, best);
+  if (index.byMetadata.size > 0) {
+    for (const key in facts.metadata) {
+      const byValue = index.byMetadata.get(key);
+      if (byValue !== undefined) best = firstIn(byValue.get(facts.metadata[key]!), facts, best);
+    }
+  }
+  return best;
+}
+
+function firstIn(list: readonly CompiledRoute[] | undefined, facts: RequestFacts, best: CompiledRoute | undefined): CompiledRoute | undefined {
+  if (list === undefined) return best;
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    if (best !== undefined && r.index >= best.index) return best;
+    if (r.condition.test(facts)) return r;
+  }
+  return best;
+}
 
 /**
  * Compiles routes in order: unique ids, a declared target or experiment (not both), JSON Logic
@@ -39,6 +102,7 @@ export function compileRoutes(ctx: CompileContext): CompiledRoute[] {
         escalation: escalation.steps,
         maxEscalations: escalation.maxHops,
         idempotent: r.idempotent,
+        reason: Object.freeze({ rule: `route:${r.id}`, detail: `first matching route (routes[${i}])` }),
       }),
     );
   });

@@ -1,5 +1,11 @@
 import type { BreakerState } from '@switchyard/engine';
-import { type BreakerOutcome, type BreakerSettings, type BreakerStore, breakerWindowSlices, shouldOpen } from '../breaker-store.ts';
+import {
+  type BreakerOutcome,
+  type BreakerSettings,
+  type BreakerStore,
+  breakerWindowSlices,
+  shouldOpen,
+} from '../breaker-store.ts';
 
 interface Breaker {
   /** Set while open or half-open: when it opened for the last time, and for how long. */
@@ -26,10 +32,20 @@ export class MemoryBreakerStore implements BreakerStore {
   readonly #breakers = new Map<string, Breaker>();
 
   /** Records an outcome and moves the breaker. */
-  async record(depId: string, outcome: BreakerOutcome, nowMs: number, settings: BreakerSettings): Promise<BreakerState> {
+  async record(
+    depId: string,
+    outcome: BreakerOutcome,
+    nowMs: number,
+    settings: BreakerSettings,
+  ): Promise<BreakerState> {
     let b = this.#breakers.get(depId);
     if (!b || b.windowMs !== settings.windowMs) {
-      b = { openedAtMs: b?.openedAtMs, openMs: b?.openMs ?? settings.openMs, windowMs: settings.windowMs, slices: new Map() };
+      b = {
+        openedAtMs: b?.openedAtMs,
+        openMs: b?.openMs ?? settings.openMs,
+        windowMs: settings.windowMs,
+        slices: new Map(),
+      };
       this.#breakers.set(depId, b);
     }
     const state = stateOf(b, nowMs);

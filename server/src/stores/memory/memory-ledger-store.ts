@@ -50,8 +50,10 @@ export class MemoryLedgerStore implements LedgerStore {
     const groups = new Map<string, { bucket: number; values: (string | null)[]; rows: LedgerRow[] }>();
     for (const row of this.#rows.values()) {
       if (row.time < query.fromMs || row.time >= query.toMs) continue;
-      if (Object.entries(query.where ?? {}).some(([d, v]) => dimensionValue(row, d as LedgerDimension) !== v)) continue;
-      const bucket = query.bucketMs === undefined ? query.fromMs : Math.floor(row.time / query.bucketMs) * query.bucketMs;
+      if (Object.entries(query.where ?? {}).some(([d, v]) => dimensionValue(row, d as LedgerDimension) !== v))
+        continue;
+      const bucket =
+        query.bucketMs === undefined ? query.fromMs : Math.floor(row.time / query.bucketMs) * query.bucketMs;
       const values = query.groupBy.map((d) => dimensionValue(row, d));
       const id = JSON.stringify([bucket, values]);
       let group = groups.get(id);

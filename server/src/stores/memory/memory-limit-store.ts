@@ -1,5 +1,12 @@
 import type { BucketLevel, LimitCheck } from '@switchyard/engine';
-import { type BucketAfterTake, type LimitStore, refilledTokens, resetAfterMs, retryAfterMs, type TakeResult } from '../limit-store.ts';
+import {
+  type BucketAfterTake,
+  type LimitStore,
+  refilledTokens,
+  resetAfterMs,
+  retryAfterMs,
+  type TakeResult,
+} from '../limit-store.ts';
 
 interface Bucket extends BucketLevel {
   /** Epoch ms (caller's clock) when it is full again and can be forgotten. */
@@ -24,14 +31,23 @@ export class MemoryLimitStore implements LimitStore {
     for (const check of checks) {
       const tokens = refilledTokens(this.#buckets.get(check.key), check.capacity, check.refillPerSec, nowMs);
       if (tokens < check.cost) {
-        return { ok: false, limit: check, remaining: tokens, retryAfterMs: retryAfterMs(tokens, check.cost, check.capacity, check.refillPerSec) };
+        return {
+          ok: false,
+          limit: check,
+          remaining: tokens,
+          retryAfterMs: retryAfterMs(tokens, check.cost, check.capacity, check.refillPerSec),
+        };
       }
       levels.push(tokens);
     }
     const buckets: BucketAfterTake[] = checks.map((check, i) => {
       const remaining = levels[i]! - check.cost;
       this.#write(check, remaining, nowMs);
-      return { key: check.key, remaining, resetAfterMs: resetAfterMs(remaining, check.capacity, check.refillPerSec) };
+      return {
+        key: check.key,
+        remaining,
+        resetAfterMs: resetAfterMs(remaining, check.capacity, check.refillPerSec),
+      };
     });
     return { ok: true, buckets };
   }
@@ -68,7 +84,11 @@ export class MemoryLimitStore implements LimitStore {
 
   #write(check: LimitCheck, tokens: number, nowMs: number): void {
     const atMs = Math.max(nowMs, this.#buckets.get(check.key)?.atMs ?? nowMs);
-    this.#buckets.set(check.key, { tokens, atMs, fullAtMs: atMs + resetAfterMs(tokens, check.capacity, check.refillPerSec) });
+    this.#buckets.set(check.key, {
+      tokens,
+      atMs,
+      fullAtMs: atMs + resetAfterMs(tokens, check.capacity, check.refillPerSec),
+    });
   }
 
   #forgetFull(nowMs: number): void {

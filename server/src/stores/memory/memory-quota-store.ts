@@ -1,5 +1,12 @@
 import type { Charge } from '@switchyard/engine';
-import { assertDistinctChargeKeys, type QuotaStore, settledAmount, type QuotaUsage, type ReserveResult, wouldExceed } from '../quota-store.ts';
+import {
+  assertDistinctChargeKeys,
+  type QuotaStore,
+  type QuotaUsage,
+  type ReserveResult,
+  settledAmount,
+  wouldExceed,
+} from '../quota-store.ts';
 
 interface Counter {
   used: number;
@@ -44,16 +51,23 @@ export class MemoryQuotaStore implements QuotaStore {
   }
 
   /** Reserves every charge or none. */
-  async reserve(charges: readonly Charge[], reservationId: string, leaseMs: number, nowMs: number): Promise<ReserveResult> {
+  async reserve(
+    charges: readonly Charge[],
+    reservationId: string,
+    leaseMs: number,
+    nowMs: number,
+  ): Promise<ReserveResult> {
     assertDistinctChargeKeys(charges);
-    if (this.#reservations.has(reservationId)) throw new Error(`reservation \`${reservationId}\` already exists`);
+    if (this.#reservations.has(reservationId))
+      throw new Error(`reservation \`${reservationId}\` already exists`);
     this.#forgetStale(nowMs);
     for (const charge of charges) {
       const counter = this.#counters.get(charge.key);
       if (counter) this.#reclaim(counter, nowMs);
       const used = counter?.used ?? 0;
       const reserved = counter?.reserved ?? 0;
-      if (wouldExceed(used, reserved, charge.amount, charge.limit)) return { ok: false, charge, used, reserved };
+      if (wouldExceed(used, reserved, charge.amount, charge.limit))
+        return { ok: false, charge, used, reserved };
     }
     const reserved = new Map<string, { amount: number; windowEndMs: number }>();
     for (const charge of charges) {
@@ -67,7 +81,11 @@ export class MemoryQuotaStore implements QuotaStore {
   }
 
   /** Settles once. */
-  async settle(reservationId: string, actualByChargeKey: Readonly<Record<string, number>>, nowMs: number): Promise<boolean> {
+  async settle(
+    reservationId: string,
+    actualByChargeKey: Readonly<Record<string, number>>,
+    nowMs: number,
+  ): Promise<boolean> {
     return this.#finish(reservationId, actualByChargeKey, nowMs);
   }
 
@@ -92,7 +110,11 @@ export class MemoryQuotaStore implements QuotaStore {
   async close(): Promise<void> {}
 
   /** Settles (`actual` given) or releases (`actual` undefined) a reservation. */
-  #finish(reservationId: string, actual: Readonly<Record<string, number>> | undefined, nowMs: number): boolean {
+  #finish(
+    reservationId: string,
+    actual: Readonly<Record<string, number>> | undefined,
+    nowMs: number,
+  ): boolean {
     const reservation = this.#reservations.get(reservationId);
     if (!reservation) return false;
     this.#reservations.delete(reservationId);

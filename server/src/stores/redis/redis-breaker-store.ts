@@ -1,6 +1,11 @@
 import type { BreakerState } from '@switchyard/engine';
 import type { Redis } from 'ioredis';
-import { type BreakerOutcome, type BreakerSettings, type BreakerStore, breakerWindowSlices } from '../breaker-store.ts';
+import {
+  type BreakerOutcome,
+  type BreakerSettings,
+  type BreakerStore,
+  breakerWindowSlices,
+} from '../breaker-store.ts';
 
 /**
  * A breaker is a hash: `openedAt` and `openMs` while open or half-open, `probe` (when the half-open
@@ -112,7 +117,12 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   /** Records an outcome and moves the breaker, in one script. */
-  async record(depId: string, outcome: BreakerOutcome, nowMs: number, settings: BreakerSettings): Promise<BreakerState> {
+  async record(
+    depId: string,
+    outcome: BreakerOutcome,
+    nowMs: number,
+    settings: BreakerSettings,
+  ): Promise<BreakerState> {
     const ttlMs = 2 * (settings.windowMs + settings.openMs) + 60_000;
     return this.#scripts.switchyardBreakerRecord(
       this.#key(depId),
@@ -137,7 +147,8 @@ export class RedisBreakerStore implements BreakerStore {
     replies.forEach(([error, value], i) => {
       if (error) throw error;
       const [openedAt, openMs] = value as (string | null)[];
-      out[depIds[i]!] = openedAt == null ? 'closed' : nowMs >= Number(openedAt) + Number(openMs) ? 'half_open' : 'open';
+      out[depIds[i]!] =
+        openedAt == null ? 'closed' : nowMs >= Number(openedAt) + Number(openMs) ? 'half_open' : 'open';
     });
     return out;
   }

@@ -97,12 +97,21 @@ export class RedisLimitStore implements LimitStore {
     if (checks.length === 0) return { ok: true, buckets: [] };
     const args: (string | number)[] = [nowMs, this.#slackMs];
     for (const c of checks) args.push(c.capacity, c.refillPerSec, c.cost);
-    const reply = await this.#scripts.switchyardLimitTake(checks.length, ...checks.map((c) => this.#prefix + c.key), ...args);
+    const reply = await this.#scripts.switchyardLimitTake(
+      checks.length,
+      ...checks.map((c) => this.#prefix + c.key),
+      ...args,
+    );
     const short = Number(reply[0]);
     if (short > 0) {
       const limit = checks[short - 1]!;
       const remaining = Number(reply[1]);
-      return { ok: false, limit, remaining, retryAfterMs: retryAfterMs(remaining, limit.cost, limit.capacity, limit.refillPerSec) };
+      return {
+        ok: false,
+        limit,
+        remaining,
+        retryAfterMs: retryAfterMs(remaining, limit.cost, limit.capacity, limit.refillPerSec),
+      };
     }
     return {
       ok: true,

@@ -1,29 +1,40 @@
 import type { Charge } from '@switchyard/engine';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runQuotaStoreContract } from '../quota-store.contract.ts';
 import { RedisQuotaStore } from './redis-quota-store.ts';
-import { openRedisTestNamespace, type RedisTestNamespace } from './redis-test-namespace.ts';
+import { cleanupRedisTestNamespace, redisTestNamespace } from './redis-test-namespace.ts';
 
-let ns: RedisTestNamespace;
-beforeAll(async () => {
-  ns = await openRedisTestNamespace();
-});
-afterAll(async () => {
-  await ns?.cleanup();
-});
+afterAll(cleanupRedisTestNamespace);
 
-runQuotaStoreContract('redis', () => new RedisQuotaStore(ns.redis, { prefix: ns.prefix }));
+runQuotaStoreContract('redis', async () => {
+  const ns = await redisTestNamespace();
+  return new RedisQuotaStore(ns.redis, { prefix: ns.prefix });
+});
 
 const hour = 3_600_000;
 
 function sharedCharge(key: string, limit: number, amount: number): Charge {
-  return { key, quotaId: 'day', per: 'tenant', unit: 'requests', window: 'day', windowStartMs: 0, windowEndMs: 24 * hour, limit, amount };
+  return {
+    key,
+    quotaId: 'day',
+    per: 'tenant',
+    unit: 'requests',
+    window: 'day',
+    windowStartMs: 0,
+    windowEndMs: 24 * hour,
+    limit,
+    amount,
+  };
 }
 
 describe('redis quota store across replicas', () => {
   it('holds a cap globally when two clients reserve, settle and release at once', async () => {
+    const ns = await redisTestNamespace();
     const other = await ns.openClient();
-    const replicas = [new RedisQuotaStore(ns.redis, { prefix: ns.prefix }), new RedisQuotaStore(other, { prefix: ns.prefix })];
+    const replicas = [
+      new RedisQuotaStore(ns.redis, { prefix: ns.prefix }),
+      new RedisQuotaStore(other, { prefix: ns.prefix }),
+    ];
     const tenant = sharedCharge('q|t|day|t|0', 50, 1);
     const key = sharedCharge('q|t|day|k|0', 1_000, 1);
     const results = await Promise.all(
@@ -42,13 +53,17 @@ describe('redis quota store across replicas', () => {
     });
   });
 
-  it('keeps a counter until its window ends plus the slack, and forgets settled reservations', async () => {
+  it('keeps a counter until its window ends plus the slack, a reservation for its lease plus the grace, and forgets settled ones', async () => {
+    const ns = await redisTestNamespace();
     const store = new RedisQuotaStore(ns.redis, { prefix: ns.prefix, windowSlackMs: 60_000 });
     const c = sharedCharge('q|t|day|ttl|0', 10, 1);
     await store.reserve([c], 'req_ttl', 60_000, 23 * hour);
     const ttl = await ns.redis.pttl(`${ns.prefix}${c.key}`);
     expect(ttl).toBeGreaterThan(hour);
     expect(ttl).toBeLessThanOrEqual(hour + 60_000);
+    const recordTtl = await ns.redis.pttl(`${ns.prefix}res|req_ttl`);
+    expect(recordTtl).toBeGreaterThan(24 * hour);
+    expect(recordTtl).toBeLessThanOrEqual(24 * hour + 60_000);
     await store.settle('req_ttl', {}, 23 * hour);
     expect(await ns.redis.exists(`${ns.prefix}res|req_ttl`)).toBe(0);
   });

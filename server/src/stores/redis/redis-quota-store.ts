@@ -1,6 +1,12 @@
 import type { Charge } from '@switchyard/engine';
 import type { Redis } from 'ioredis';
-import { assertDistinctChargeKeys, type QuotaStore, type QuotaUsage, type ReserveResult, settledAmount } from '../quota-store.ts';
+import {
+  assertDistinctChargeKeys,
+  type QuotaStore,
+  type QuotaUsage,
+  type ReserveResult,
+  settledAmount,
+} from '../quota-store.ts';
 
 /**
  * Lua shared by the scripts. A counter is a hash: `used`, `reserved`, and `r:<reservation id>` →
@@ -161,11 +167,17 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   /** Reserves every charge or none, in one script. */
-  async reserve(charges: readonly Charge[], reservationId: string, leaseMs: number, nowMs: number): Promise<ReserveResult> {
+  async reserve(
+    charges: readonly Charge[],
+    reservationId: string,
+    leaseMs: number,
+    nowMs: number,
+  ): Promise<ReserveResult> {
     assertDistinctChargeKeys(charges);
     const keys = [this.#recordKey(reservationId), ...charges.flatMap((c) => this.#counterKeys(c.key))];
     const args: (string | number)[] = [reservationId, nowMs, leaseMs, this.#slackMs, leaseMs + this.#graceMs];
-    for (const c of charges) args.push(c.limit, c.amount, c.windowEndMs, c.key, JSON.stringify([c.amount, c.windowEndMs]));
+    for (const c of charges)
+      args.push(c.limit, c.amount, c.windowEndMs, c.key, JSON.stringify([c.amount, c.windowEndMs]));
     const reply = await this.#scripts.switchyardQuotaReserve(keys.length, ...keys, ...args);
     const index = Number(reply[0]);
     if (index === -1) throw new Error(`reservation \`${reservationId}\` already exists`);
@@ -174,7 +186,11 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   /** Settles once. */
-  async settle(reservationId: string, actualByChargeKey: Readonly<Record<string, number>>, nowMs: number): Promise<boolean> {
+  async settle(
+    reservationId: string,
+    actualByChargeKey: Readonly<Record<string, number>>,
+    nowMs: number,
+  ): Promise<boolean> {
     return this.#finish(reservationId, actualByChargeKey, nowMs);
   }
 
@@ -199,7 +215,11 @@ export class RedisQuotaStore implements QuotaStore {
   /** The connection is the caller's; nothing else to release. */
   async close(): Promise<void> {}
 
-  async #finish(reservationId: string, actual: Readonly<Record<string, number>> | undefined, nowMs: number): Promise<boolean> {
+  async #finish(
+    reservationId: string,
+    actual: Readonly<Record<string, number>> | undefined,
+    nowMs: number,
+  ): Promise<boolean> {
     const record = await this.#redis.hgetall(this.#recordKey(reservationId));
     const held: { key: string; amount: number; windowEndMs: number }[] = [];
     for (const [field, value] of Object.entries(record)) {

@@ -25,7 +25,10 @@ export async function openRedisTestNamespace(): Promise<RedisTestNamespace> {
   const prefix = `sytest:${randomBytes(6).toString('hex')}:`;
   const clients: Redis[] = [];
   const openClient = async () => {
-    const client = await openRedisConnection(testRedisUrl, { connectionName: 'switchyard-test', commandTimeoutMs: 5_000 });
+    const client = await openRedisConnection(testRedisUrl, {
+      connectionName: 'switchyard-test',
+      commandTimeoutMs: 5_000,
+    });
     clients.push(client);
     return client;
   };
@@ -44,4 +47,22 @@ export async function openRedisTestNamespace(): Promise<RedisTestNamespace> {
       await Promise.all(clients.map((c) => (c.status === 'ready' ? c.quit() : c.disconnect())));
     },
   };
+}
+
+let shared: Promise<RedisTestNamespace> | undefined;
+
+/**
+ * The namespace of the current test file, opened on first use. Await it inside each test (or store
+ * factory) so that every test fails, rather than being skipped, while Redis is down.
+ */
+export function redisTestNamespace(): Promise<RedisTestNamespace> {
+  shared ??= openRedisTestNamespace();
+  return shared;
+}
+
+/** Cleans up the current test file's namespace, if one was opened; call it from `afterAll`. */
+export async function cleanupRedisTestNamespace(): Promise<void> {
+  const ns = await shared?.catch(() => undefined);
+  shared = undefined;
+  await ns?.cleanup();
 }

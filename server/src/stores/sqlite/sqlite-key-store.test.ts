@@ -50,7 +50,10 @@ describe('sqlite state database', () => {
   it('rolls back a failing migration and names it', () => {
     const db = openStateDatabase(':memory:');
     dbs.push(db);
-    const broken = [...migrations, { version: 999, name: 'broken', sql: 'create table x (a); select * from nowhere' }];
+    const broken = [
+      ...migrations,
+      { version: 999, name: 'broken', sql: 'create table x (a); select * from nowhere' },
+    ];
     expect(() => migrate(db, broken)).toThrow(/migration 999 \(broken\) failed/);
     expect(db.prepare("select name from sqlite_master where name = 'x'").get()).toBeUndefined();
   });

@@ -55,7 +55,9 @@ export class SqliteKeyStore implements KeyStore {
     this.#byTenant = db.prepare('select * from api_keys where tenant = ? order by created_at, rowid');
     this.#disable = db.prepare('update api_keys set disabled = 1 where id = ?');
     this.#delete = db.prepare('delete from api_keys where id = ?');
-    this.#touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
+    this.#touch = db.prepare(
+      'update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)',
+    );
   }
 
   /** Stores a key; rejects a duplicate id or hash. */
@@ -95,7 +97,9 @@ export class SqliteKeyStore implements KeyStore {
 
   /** Keys, oldest first. */
   async list(filter: KeyListFilter = {}): Promise<ApiKeyRecord[]> {
-    const rows = (filter.tenant === undefined ? this.#all.all() : this.#byTenant.all(filter.tenant)) as unknown as KeyRow[];
+    const rows = (filter.tenant === undefined
+      ? this.#all.all()
+      : this.#byTenant.all(filter.tenant)) as unknown as KeyRow[];
     return rows.map(toRecord);
   }
 

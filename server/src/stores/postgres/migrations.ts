@@ -1,0 +1,108 @@
+import type { Pool } from 'pg';
+
+/** One schema change of the Postgres database. Versions only grow; a released migration never changes. */
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The Postgres schema, in order: keys, the usage ledger; policy versions and audit come next. */
+export const postgresMigrations: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'api keys',
+    sql: `
+      create table api_keys (
+        id text primary key,
+        hash text not null unique,
+        name text not null,
+        tenant text not null,
+        prefix text not null,
+        allowed_models jsonb,
+        expires_at bigint,
+        disabled boolean not null default false,
+        created_at bigint not null,
+        last_used_at bigint,
+        seq bigserial not null
+      );
+      create index api_keys_by_tenant on api_keys (tenant, created_at, seq);
+    `,
+  },
+  {
+    version: 2,
+    name: 'usage ledger',
+    sql: `
+      create table usage_ledger (
+        request_id text primary key,
+        time_ms bigint not null,
+        tenant text not null,
+        key_id text not null,
+        route_id text,
+        logical_model text,
+        deployment text,
+        policy_version text not null,
+        experiment_arm text,
+        input_tokens bigint not null,
+        output_tokens bigint not null,
+        cached_tokens bigint not null,
+        cost_usd double precision not null,
+        estimated boolean not null,
+        latency_ms double precision not null,
+        ttft_ms double precision,
+        status integer not null,
+        outcome text not null,
+        retries integer not null,
+        escalations integer not null,
+        cache_status text not null
+      );
+      create index usage_ledger_by_time on usage_ledger (time_ms);
+      create index usage_ledger_by_tenant on usage_ledger (tenant, time_ms);
+    `,
+  },
+];
+
+/**
+ * Applies the migrations the database (in the pool's `search_path` schema) has not seen, each in
+ * its own transaction under an advisory lock of that schema, so replicas starting at once apply each
+ * just once. Returns the versions applied now.
+ */
+export async function migratePostgres(
+  pool: Pool,
+  all: readonly PostgresMigration[] = postgresMigrations,
+): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    for (const m of all) {
+      await client.query('begin');
+      try {
+        await client.query(
+          "select pg_advisory_xact_lock(hashtext('switchyard:' || coalesce(current_schema(), '')))",
+        );
+        // Created under the lock: two replicas creating it at once would collide.
+        await client.query(`create table if not exists schema_migrations (
+          version integer primary key,
+          name text not null,
+          applied_at timestamptz not null default now()
+        )`);
+        const seen = await client.query('select 1 from schema_migrations where version = $1', [m.version]);
+        if (seen.rowCount === 0) {
+          await client.query(m.sql);
+          await client.query('insert into schema_migrations (version, name) values ($1, $2)', [
+            m.version,
+            m.name,
+          ]);
+          applied.push(m.version);
+        }
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback');
+        throw new Error(`postgres migration ${m.version} (${m.name}) failed: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    client.release();
+  }
+  return applied;
+}

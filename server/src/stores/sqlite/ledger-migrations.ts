@@ -1,0 +1,41 @@
+import type { Migration } from './migrations.ts';
+
+/**
+ * The usage ledger's schema in the SQLite state database, applied by `SqliteLedgerStore` with the
+ * state database's `migrate`. Numbered from 10001 so they never collide with the state database's
+ * own migrations in the shared `schema_migrations` table. Versions only grow; a released migration
+ * never changes.
+ */
+export const ledgerMigrations: readonly Migration[] = [
+  {
+    version: 10_001,
+    name: 'usage ledger',
+    sql: `
+      create table usage_ledger (
+        request_id text primary key,
+        time_ms integer not null,
+        tenant text not null,
+        key_id text not null,
+        route_id text,
+        logical_model text,
+        deployment text,
+        policy_version text not null,
+        experiment_arm text,
+        input_tokens integer not null,
+        output_tokens integer not null,
+        cached_tokens integer not null,
+        cost_usd real not null,
+        estimated integer not null,
+        latency_ms real not null,
+        ttft_ms real,
+        status integer not null,
+        outcome text not null,
+        retries integer not null,
+        escalations integer not null,
+        cache_status text not null
+      );
+      create index usage_ledger_by_time on usage_ledger (time_ms);
+      create index usage_ledger_by_tenant on usage_ledger (tenant, time_ms);
+    `,
+  },
+];
