@@ -1,6 +1,13 @@
 import type { Capability } from './models.schema.ts';
 
-const bits: Record<Capability, number> = { chat: 1, tools: 2, vision: 4, json: 8, embedding: 16, streaming: 32 };
+const bits: Record<Capability, number> = {
+  chat: 1,
+  tools: 2,
+  vision: 4,
+  json: 8,
+  embedding: 16,
+  streaming: 32,
+};
 
 /** A capability set as a bit mask, so a request's needs are checked with one `&`. */
 export function capabilityBits(caps: readonly Capability[]): number {

@@ -16,7 +16,10 @@ export const durationSchema = z
   .transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like \`30s\`, \`10m\`, \`1h\` or \`7d\`, got \`${v}\`` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration like \`30s\`, \`10m\`, \`1h\` or \`7d\`, got \`${v}\``,
+      });
       return z.NEVER;
     }
     return ms;

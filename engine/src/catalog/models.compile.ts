@@ -13,14 +13,24 @@ export function compileModels(ctx: CompileContext): Map<string, CompiledModel> {
       const provider = ctx.spec.providers[d.provider];
       if (!provider) {
         if (!ctx.declared.providers.has(d.provider)) {
-          const known = Object.keys(ctx.spec.providers).map((p) => `\`${p}\``).join(', ');
-          ctx.error('SY_POLICY_UNKNOWN_PROVIDER', ['models', name, 'deployments', i, 'provider'], `unknown provider \`${d.provider}\` (declared: ${known || 'none'})`);
+          const known = Object.keys(ctx.spec.providers)
+            .map((p) => `\`${p}\``)
+            .join(', ');
+          ctx.error(
+            'SY_POLICY_UNKNOWN_PROVIDER',
+            ['models', name, 'deployments', i, 'provider'],
+            `unknown provider \`${d.provider}\` (declared: ${known || 'none'})`,
+          );
         }
         return;
       }
       const localId = d.id ?? `${d.provider}-${d.model}`.replace(/[^a-zA-Z0-9._-]/g, '_');
       if (seen.has(localId)) {
-        ctx.error('SY_POLICY_DUPLICATE_ID', ['models', name, 'deployments', i], `deployment id \`${localId}\` appears twice in model \`${name}\`; give one an \`id\``);
+        ctx.error(
+          'SY_POLICY_DUPLICATE_ID',
+          ['models', name, 'deployments', i],
+          `deployment id \`${localId}\` appears twice in model \`${name}\`; give one an \`id\``,
+        );
         return;
       }
       seen.add(localId);
@@ -32,7 +42,11 @@ export function compileModels(ctx: CompileContext): Map<string, CompiledModel> {
           provider,
           model: d.model,
           weight: d.weight,
-          price: { inPerMTok: d.price.inPerMTok, outPerMTok: d.price.outPerMTok, cachedInPerMTok: d.price.cachedInPerMTok ?? d.price.inPerMTok },
+          price: {
+            inPerMTok: d.price.inPerMTok,
+            outPerMTok: d.price.outPerMTok,
+            cachedInPerMTok: d.price.cachedInPerMTok ?? d.price.inPerMTok,
+          },
           contextWindow: d.contextWindow ?? m.contextWindow,
           capabilities: d.capabilities ?? m.capabilities,
           maxConcurrent: d.maxConcurrent,
@@ -41,7 +55,11 @@ export function compileModels(ctx: CompileContext): Map<string, CompiledModel> {
     });
     const totalWeight = deployments.reduce((s, d) => s + d.weight, 0);
     if (deployments.length > 0 && totalWeight <= 0) {
-      ctx.error('SY_POLICY_ZERO_WEIGHTS', ['models', name, 'deployments'], `the deployment weights of model \`${name}\` sum to zero; give at least one a positive \`weight\``);
+      ctx.error(
+        'SY_POLICY_ZERO_WEIGHTS',
+        ['models', name, 'deployments'],
+        `the deployment weights of model \`${name}\` sum to zero; give at least one a positive \`weight\``,
+      );
     }
     // Fallback order after a pick: by descending weight, ties in declaration order.
     const byWeight = [...deployments].sort((a, b) => b.weight - a.weight);
@@ -57,7 +75,13 @@ export function compileModels(ctx: CompileContext): Map<string, CompiledModel> {
         capabilityMasks: Object.freeze(deployments.map((d) => capabilityBits(d.capabilities))),
         pickReasons: Object.freeze(
           deployments.map((d) =>
-            Object.freeze({ rule: `deployment:${d.id}`, detail: deployments.length > 1 ? `weighted pick; ${deployments.length - 1} fallback(s)` : 'only deployment' }),
+            Object.freeze({
+              rule: `deployment:${d.id}`,
+              detail:
+                deployments.length > 1
+                  ? `weighted pick; ${deployments.length - 1} fallback(s)`
+                  : 'only deployment',
+            }),
           ),
         ),
       }),
@@ -65,4 +89,3 @@ export function compileModels(ctx: CompileContext): Map<string, CompiledModel> {
   }
   return out;
 }
-

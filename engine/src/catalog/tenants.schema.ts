@@ -15,7 +15,9 @@ export const tenantSchema = z.strictObject({
   onStoreFailure: z
     .enum(['open', 'closed'])
     .default('open')
-    .describe('when the shared limit store is down: serve with local limits (open) or refuse with 503 (closed)'),
+    .describe(
+      'when the shared limit store is down: serve with local limits (open) or refuse with 503 (closed)',
+    ),
 });
 
 /** A declared tenant. */

@@ -23,14 +23,24 @@ const compile = (text: string) => {
 
 describe('diffPolicies', () => {
   it('finds nothing when only formatting and comments differ', () => {
-    expect(diffPolicies(compile(base), compile(`# comment\n${base.replace('{ sim: { type: simulator } }', '\n  sim:\n    type: simulator')}`))).toEqual([]);
+    expect(
+      diffPolicies(
+        compile(base),
+        compile(
+          `# comment\n${base.replace('{ sim: { type: simulator } }', '\n  sim:\n    type: simulator')}`,
+        ),
+      ),
+    ).toEqual([]);
   });
 
   it('names changed prices, targets, added routes and reordering by id', () => {
     const after = base
       .replace('outPerMTok: 2', 'outPerMTok: 3')
       .replace('target: fast', 'target: strong')
-      .replace(/ {2}- \{ id: code(.*)\n {2}- \{ id: other(.*)\n/, '  - { id: long, match: { model: long }, target: strong }\n  - { id: other$2\n  - { id: code$1\n');
+      .replace(
+        / {2}- \{ id: code(.*)\n {2}- \{ id: other(.*)\n/,
+        '  - { id: long, match: { model: long }, target: strong }\n  - { id: other$2\n  - { id: code$1\n',
+      );
     const changes = diffPolicies(compile(base), compile(after)).map((c) => `${c.kind} ${c.path}`);
     expect(changes).toEqual([
       'changed models.fast.deployments[a].price.outPerMTok',
@@ -44,7 +54,10 @@ describe('diffPolicies', () => {
 describe('decisionImpact', () => {
   it('lists the sample requests whose decision changes, and how', () => {
     const after = compile(base.replace('target: fast', 'target: strong'));
-    const samples = [factsWithDefaults({ model: 'auto' }), factsWithDefaults({ model: 'auto', tags: ['code'] })];
+    const samples = [
+      factsWithDefaults({ model: 'auto' }),
+      factsWithDefaults({ model: 'auto', tags: ['code'] }),
+    ];
     const impact = decisionImpact(compile(base), after, samples, () => seededEnv(0, 1));
     expect(impact.map((i) => i.changed)).toEqual([true, false]);
     expect(impact[0]!.changes).toContain('model: fast → strong');

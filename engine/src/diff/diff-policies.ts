@@ -17,7 +17,8 @@ export interface PolicyChange {
   after?: unknown;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 /** Arrays of items with an `id` compare by id (so reordering and inserts read as such). */
@@ -30,7 +31,8 @@ function walk(section: string, path: string, a: unknown, b: unknown, out: Policy
   if (a === undefined) return void out.push({ section, path, kind: 'added', after: b });
   if (b === undefined) return void out.push({ section, path, kind: 'removed', before: a });
   if (isObj(a) && isObj(b)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk(section, `${path}.${k}`, a[k], b[k], out);
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+      walk(section, `${path}.${k}`, a[k], b[k], out);
     return;
   }
   if (Array.isArray(a) && Array.isArray(b) && a.every(idOf) && b.every(idOf) && a.length + b.length > 0) {
@@ -41,10 +43,12 @@ function walk(section: string, path: string, a: unknown, b: unknown, out: Policy
       if (j === -1) out.push({ section, path: `${path}[${ai[i]}]`, kind: 'removed', before: item });
       else walk(section, `${path}[${ai[i]}]`, item, b[j], out);
     }
-    for (const [j, item] of b.entries()) if (!ai.includes(bi[j])) out.push({ section, path: `${path}[${bi[j]}]`, kind: 'added', after: item });
+    for (const [j, item] of b.entries())
+      if (!ai.includes(bi[j])) out.push({ section, path: `${path}[${bi[j]}]`, kind: 'added', after: item });
     const keptA = ai.filter((id) => bi.includes(id));
     const keptB = bi.filter((id) => ai.includes(id));
-    if (!same(keptA, keptB)) out.push({ section, path: `${path} order`, kind: 'moved', before: keptA, after: keptB });
+    if (!same(keptA, keptB))
+      out.push({ section, path: `${path} order`, kind: 'moved', before: keptA, after: keptB });
     return;
   }
   out.push({ section, path, kind: 'changed', before: a, after: b });
@@ -59,7 +63,19 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Pol
   const out: PolicyChange[] = [];
   const a = before.spec as unknown as Record<string, unknown>;
   const b = after.spec as unknown as Record<string, unknown>;
-  for (const section of ['name', 'description', 'providers', 'models', 'tenants', 'routes', 'experiments', 'cache', 'resilience', 'rollout', 'gate']) {
+  for (const section of [
+    'name',
+    'description',
+    'providers',
+    'models',
+    'tenants',
+    'routes',
+    'experiments',
+    'cache',
+    'resilience',
+    'rollout',
+    'gate',
+  ]) {
     walk(section, section, a[section], b[section], out);
   }
   return out;
@@ -99,7 +115,12 @@ function maxCost(d: Decision & { kind: 'plan' }): number {
  * Decides each sample request under both policies (same time, same random draws) and reports the
  * requests whose decision changes and how: what a reviewer needs to judge a policy change.
  */
-export function decisionImpact(before: CompiledPolicy, after: CompiledPolicy, samples: readonly RequestFacts[], makeEnv: () => Env): DecisionImpact[] {
+export function decisionImpact(
+  before: CompiledPolicy,
+  after: CompiledPolicy,
+  samples: readonly RequestFacts[],
+  makeEnv: () => Env,
+): DecisionImpact[] {
   return samples.map((facts) => {
     const b = decide(before, facts, emptySnapshot, makeEnv());
     const a = decide(after, facts, emptySnapshot, makeEnv());

@@ -6,7 +6,15 @@ import { assignVersion, stickyBucket } from './sticky-bucket.ts';
 
 describe('sha256Hex', () => {
   it('matches node:crypto on ASCII, multi-byte and block-boundary inputs', () => {
-    for (const s of ['', 'abc', 'é漢字🙂', 'x'.repeat(55), 'x'.repeat(56), 'x'.repeat(64), 'y'.repeat(1000)]) {
+    for (const s of [
+      '',
+      'abc',
+      'é漢字🙂',
+      'x'.repeat(55),
+      'x'.repeat(56),
+      'x'.repeat(64),
+      'y'.repeat(1000),
+    ]) {
       expect(sha256Hex(s)).toBe(createHash('sha256').update(s, 'utf8').digest('hex'));
     }
   });
@@ -14,7 +22,9 @@ describe('sha256Hex', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys at every level and drops undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"x":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: undefined, x: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"x":2,"z":1}]},"b":1}',
+    );
   });
 });
 

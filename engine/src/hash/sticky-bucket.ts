@@ -21,6 +21,10 @@ export function stickyBucket(value: string, salt: string): number {
  * Which version serves a request during a canary: `candidate` when the sticky bucket falls below
  * `percent` (0–100, two decimals of precision), else `stable`. Same inputs, same answer, on every replica.
  */
-export function assignVersion(stickyValue: string, rolloutId: string, percent: number): 'stable' | 'candidate' {
+export function assignVersion(
+  stickyValue: string,
+  rolloutId: string,
+  percent: number,
+): 'stable' | 'candidate' {
   return stickyBucket(stickyValue, rolloutId) < Math.round(percent * 100) ? 'candidate' : 'stable';
 }

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { compileJsonLogic, type LogicProblem } from './compile-json-logic.ts';
 
 const data = [
-  { model: 'auto', tags: ['code', 'py'], inputTokens: 900, temperature: 0, stream: true, metadata: { team: 'search' } },
+  {
+    model: 'auto',
+    tags: ['code', 'py'],
+    inputTokens: 900,
+    temperature: 0,
+    stream: true,
+    metadata: { team: 'search' },
+  },
   { model: 'fast', tags: [], inputTokens: 40000, temperature: 0.7, stream: false, metadata: {} },
   { model: 'strong', tags: ['x'], inputTokens: 0, stream: false, metadata: { team: 'ads' } },
 ];
@@ -18,11 +25,19 @@ const expressions: unknown[] = [
   { and: [{ var: 'stream' }, { '<': [100, { var: 'inputTokens' }, 1000] }] },
   { or: [{ '==': [{ var: 'metadata.team' }, 'ads'] }, { '!': { var: 'tags' } }] },
   { '!!': [{ var: 'tags' }] },
-  { if: [{ '>': [{ var: 'inputTokens' }, 1000] }, 'big', { '>': [{ var: 'inputTokens' }, 10] }, 'medium', 'small'] },
+  {
+    if: [
+      { '>': [{ var: 'inputTokens' }, 1000] },
+      'big',
+      { '>': [{ var: 'inputTokens' }, 10] },
+      'medium',
+      'small',
+    ],
+  },
   { '<=': [{ '+': [{ var: 'inputTokens' }, 100] }, 1000] },
   { '>=': [{ '*': [{ var: 'inputTokens' }, 2] }, { '-': [5000, 1] }] },
   { '==': [{ '%': [{ var: 'inputTokens' }, 2] }, 0] },
-  { '==': [{ cat: [{ var: 'model' }, '-', { var: 'metadata.team', }] }, 'auto-search'] },
+  { '==': [{ cat: [{ var: 'model' }, '-', { var: 'metadata.team' }] }, 'auto-search'] },
   { some: [{ var: 'tags' }, { '==': [{ var: '' }, 'py'] }] },
   { all: [{ var: 'tags' }, { in: [{ var: '' }, ['code', 'py']] }] },
   { none: [{ var: 'tags' }, { '==': [{ var: '' }, 'x'] }] },
@@ -39,7 +54,8 @@ describe('compileJsonLogic', () => {
       const problems: LogicProblem[] = [];
       const fn = compileJsonLogic(expr, problems);
       expect(problems).toEqual([]);
-      for (const d of data) expect(fn(d), JSON.stringify(expr)).toEqual(jsonLogic.apply(expr as jsonLogic.RulesLogic, d));
+      for (const d of data)
+        expect(fn(d), JSON.stringify(expr)).toEqual(jsonLogic.apply(expr as jsonLogic.RulesLogic, d));
     }
   });
 

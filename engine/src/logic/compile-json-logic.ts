@@ -18,8 +18,33 @@ export function truthy(v: unknown): boolean {
 
 /** Operators the engine supports, with json-logic-js semantics. */
 export const supportedOperators: readonly string[] = [
-  'var', '==', '===', '!=', '!==', '>', '>=', '<', '<=', '!', '!!', 'and', 'or', 'if', '?:', 'in',
-  'cat', '+', '-', '*', '/', '%', 'min', 'max', 'some', 'all', 'none',
+  'var',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  '!',
+  '!!',
+  'and',
+  'or',
+  'if',
+  '?:',
+  'in',
+  'cat',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  'min',
+  'max',
+  'some',
+  'all',
+  'none',
 ];
 const supported = new Set(supportedOperators);
 
@@ -43,7 +68,12 @@ export function compileJsonLogic(expr: unknown, problems: LogicProblem[]): Logic
   return compile(expr, [], problems, true);
 }
 
-function compile(expr: unknown, path: (string | number)[], problems: LogicProblem[], factScope: boolean): LogicFn {
+function compile(
+  expr: unknown,
+  path: (string | number)[],
+  problems: LogicProblem[],
+  factScope: boolean,
+): LogicFn {
   if (Array.isArray(expr)) {
     const items = expr.map((e, i) => compile(e, [...path, i], problems, factScope));
     return (d) => items.map((f) => f(d));
@@ -51,7 +81,11 @@ function compile(expr: unknown, path: (string | number)[], problems: LogicProble
   if (expr === null || typeof expr !== 'object') return () => expr;
   const keys = Object.keys(expr);
   if (keys.length !== 1) {
-    problems.push({ kind: 'shape', path, message: `a JSON Logic operation has exactly one operator key, got ${keys.length === 0 ? 'none' : keys.map((k) => `\`${k}\``).join(', ')}` });
+    problems.push({
+      kind: 'shape',
+      path,
+      message: `a JSON Logic operation has exactly one operator key, got ${keys.length === 0 ? 'none' : keys.map((k) => `\`${k}\``).join(', ')}`,
+    });
     return () => null;
   }
   const op = keys[0]!;
@@ -59,7 +93,11 @@ function compile(expr: unknown, path: (string | number)[], problems: LogicProble
   const argList = Array.isArray(rawArgs) ? rawArgs : [rawArgs];
   const here = [...path, op];
   if (!supported.has(op)) {
-    problems.push({ kind: 'operator', path: here, message: `unknown JSON Logic operator \`${op}\` (supported: ${supportedOperators.join(' ')})` });
+    problems.push({
+      kind: 'operator',
+      path: here,
+      message: `unknown JSON Logic operator \`${op}\` (supported: ${supportedOperators.join(' ')})`,
+    });
     return () => null;
   }
   if (op === 'var') {
@@ -73,7 +111,11 @@ function compile(expr: unknown, path: (string | number)[], problems: LogicProble
     if (factScope && key !== '') {
       const root = key.split('.')[0]!;
       if (!factNames.has(root))
-        problems.push({ kind: 'fact', path: here, message: `unknown fact \`${key}\` (facts: ${[...factNames].join(', ')})` });
+        problems.push({
+          kind: 'fact',
+          path: here,
+          message: `unknown fact \`${key}\` (facts: ${[...factNames].join(', ')})`,
+        });
     }
     if (key === '') return (d) => d;
     const parts = key.split('.');
@@ -82,31 +124,74 @@ function compile(expr: unknown, path: (string | number)[], problems: LogicProble
   if (op === 'some' || op === 'all' || op === 'none') {
     const list = compile(argList[0], [...here, 0], problems, factScope);
     const pred = compile(argList[1], [...here, 1], problems, false);
-    if (op === 'some') return (d) => { const a = list(d); return Array.isArray(a) && a.some((x) => truthy(pred(x))); };
-    if (op === 'none') return (d) => { const a = list(d); return !(Array.isArray(a) && a.some((x) => truthy(pred(x)))); };
-    return (d) => { const a = list(d); return Array.isArray(a) && a.length > 0 && a.every((x) => truthy(pred(x))); };
+    if (op === 'some')
+      return (d) => {
+        const a = list(d);
+        return Array.isArray(a) && a.some((x) => truthy(pred(x)));
+      };
+    if (op === 'none')
+      return (d) => {
+        const a = list(d);
+        return !(Array.isArray(a) && a.some((x) => truthy(pred(x))));
+      };
+    return (d) => {
+      const a = list(d);
+      return Array.isArray(a) && a.length > 0 && a.every((x) => truthy(pred(x)));
+    };
   }
   const args = argList.map((a, i) => compile(a, [...here, i], problems, factScope));
   const [a = () => undefined, b = () => undefined, c] = args;
   switch (op) {
-    // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic `==` is loose equality by definition
-    case '==': return (d) => a(d) == b(d);
-    case '===': return (d) => a(d) === b(d);
-    // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic `!=` is loose inequality by definition
-    case '!=': return (d) => a(d) != b(d);
-    case '!==': return (d) => a(d) !== b(d);
-    case '>': return (d) => (a(d) as number) > (b(d) as number);
-    case '>=': return (d) => (a(d) as number) >= (b(d) as number);
+    case '==':
+      // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic `==` is loose equality by definition
+      return (d) => a(d) == b(d);
+    case '===':
+      return (d) => a(d) === b(d);
+    case '!=':
+      // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic `!=` is loose inequality by definition
+      return (d) => a(d) != b(d);
+    case '!==':
+      return (d) => a(d) !== b(d);
+    case '>':
+      return (d) => (a(d) as number) > (b(d) as number);
+    case '>=':
+      return (d) => (a(d) as number) >= (b(d) as number);
     case '<':
-      return c ? (d) => { const y = b(d) as number; return (a(d) as number) < y && y < (c(d) as number); } : (d) => (a(d) as number) < (b(d) as number);
+      return c
+        ? (d) => {
+            const y = b(d) as number;
+            return (a(d) as number) < y && y < (c(d) as number);
+          }
+        : (d) => (a(d) as number) < (b(d) as number);
     case '<=':
-      return c ? (d) => { const y = b(d) as number; return (a(d) as number) <= y && y <= (c(d) as number); } : (d) => (a(d) as number) <= (b(d) as number);
-    case '!': return (d) => !truthy(a(d));
-    case '!!': return (d) => truthy(a(d));
+      return c
+        ? (d) => {
+            const y = b(d) as number;
+            return (a(d) as number) <= y && y <= (c(d) as number);
+          }
+        : (d) => (a(d) as number) <= (b(d) as number);
+    case '!':
+      return (d) => !truthy(a(d));
+    case '!!':
+      return (d) => truthy(a(d));
     case 'and':
-      return (d) => { let v: unknown; for (const f of args) { v = f(d); if (!truthy(v)) return v; } return v; };
+      return (d) => {
+        let v: unknown;
+        for (const f of args) {
+          v = f(d);
+          if (!truthy(v)) return v;
+        }
+        return v;
+      };
     case 'or':
-      return (d) => { let v: unknown; for (const f of args) { v = f(d); if (truthy(v)) return v; } return v; };
+      return (d) => {
+        let v: unknown;
+        for (const f of args) {
+          v = f(d);
+          if (truthy(v)) return v;
+        }
+        return v;
+      };
     case 'if':
     case '?:':
       return (d) => {
@@ -115,14 +200,25 @@ function compile(expr: unknown, path: (string | number)[], problems: LogicProble
         return i === args.length - 1 ? args[i]!(d) : null;
       };
     case 'in':
-      return (d) => { const hay = b(d) as { indexOf?: (x: unknown) => number } | null; return !!hay && typeof hay.indexOf === 'function' && hay.indexOf(a(d)) !== -1; };
-    case 'cat': return (d) => args.map((f) => f(d)).join('');
-    case '+': return (d) => args.reduce((s, f) => s + num(f(d)), 0);
-    case '*': return (d) => args.reduce((s, f) => s * num(f(d)), 1);
-    case '-': return args.length === 1 ? (d) => -(a(d) as number) : (d) => (a(d) as number) - (b(d) as number);
-    case '/': return (d) => (a(d) as number) / (b(d) as number);
-    case '%': return (d) => (a(d) as number) % (b(d) as number);
-    case 'min': return (d) => Math.min(...(args.map((f) => f(d)) as number[]));
-    default: return (d) => Math.max(...(args.map((f) => f(d)) as number[]));
+      return (d) => {
+        const hay = b(d) as { indexOf?: (x: unknown) => number } | null;
+        return !!hay && typeof hay.indexOf === 'function' && hay.indexOf(a(d)) !== -1;
+      };
+    case 'cat':
+      return (d) => args.map((f) => f(d)).join('');
+    case '+':
+      return (d) => args.reduce((s, f) => s + num(f(d)), 0);
+    case '*':
+      return (d) => args.reduce((s, f) => s * num(f(d)), 1);
+    case '-':
+      return args.length === 1 ? (d) => -(a(d) as number) : (d) => (a(d) as number) - (b(d) as number);
+    case '/':
+      return (d) => (a(d) as number) / (b(d) as number);
+    case '%':
+      return (d) => (a(d) as number) % (b(d) as number);
+    case 'min':
+      return (d) => Math.min(...(args.map((f) => f(d)) as number[]));
+    default:
+      return (d) => Math.max(...(args.map((f) => f(d)) as number[]));
   }
 }

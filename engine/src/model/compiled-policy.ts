@@ -1,11 +1,11 @@
+import type { ModelSpec } from '../catalog/models.schema.ts';
+import type { TenantSpec } from '../catalog/tenants.schema.ts';
+import type { EscalationTrigger } from '../concerns/escalate/escalate.schema.ts';
+import type { ResilienceSettings } from '../concerns/resilience/resilience.schema.ts';
 import type { Diagnostic } from '../errors.ts';
 import type { PolicySpec } from '../pipeline/policy.schema.ts';
-import type { RequestFacts } from './facts.ts';
 import type { Deployment, Reason } from './decision.ts';
-import type { TenantSpec } from '../catalog/tenants.schema.ts';
-import type { ModelSpec } from '../catalog/models.schema.ts';
-import type { ResilienceSettings } from '../concerns/resilience/resilience.schema.ts';
-import type { EscalationTrigger } from '../concerns/escalate/escalate.schema.ts';
+import type { RequestFacts } from './facts.ts';
 
 /** One source file of a policy. A policy may be split over several files in its folder. */
 export interface PolicyFile {
@@ -91,7 +91,10 @@ export interface CompiledQuota {
   window: import('../concerns/quota/quota.schema.ts').QuotaWindow;
   unit: 'tokens' | 'requests' | 'usd';
   limit: number;
-  memo: Map<string, { start: number; end: number; key: string; fixed?: import('./decision.ts').Charge | undefined }>;
+  memo: Map<
+    string,
+    { start: number; end: number; key: string; fixed?: import('./decision.ts').Charge | undefined }
+  >;
 }
 
 /** A rate limit ready for `decide()`, with a bounded memo of store keys (and fixed checks) per scope. */

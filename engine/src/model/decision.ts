@@ -1,9 +1,9 @@
+import type { Capability } from '../catalog/models.schema.ts';
+import type { ProviderSpec } from '../catalog/providers.schema.ts';
 import type { CacheRuleSpec } from '../concerns/cache/cache.schema.ts';
 import type { EscalationTrigger } from '../concerns/escalate/escalate.schema.ts';
 import type { QuotaWindow } from '../concerns/quota/quota.schema.ts';
 import type { ResilienceSettings } from '../concerns/resilience/resilience.schema.ts';
-import type { ProviderSpec } from '../catalog/providers.schema.ts';
-import type { Capability } from '../catalog/models.schema.ts';
 
 /** Why a decision came out as it did: the rule that decided one part of it. */
 export interface Reason {

@@ -21,10 +21,18 @@ export interface CompileContext {
 }
 
 /** Creates the context the stages share. */
-export function createCompileContext(validated: ValidatedPolicy, source: SourceNode, definedEnv?: ReadonlySet<string>): CompileContext {
+export function createCompileContext(
+  validated: ValidatedPolicy,
+  source: SourceNode,
+  definedEnv?: ReadonlySet<string>,
+): CompileContext {
   const diagnostics: Diagnostic[] = [];
-  const add = (severity: Diagnostic['severity'], code: PolicyErrorCode, path: readonly PropertyKey[], message: string) =>
-    diagnostics.push({ code, severity, message, ...locate(source, path, true) });
+  const add = (
+    severity: Diagnostic['severity'],
+    code: PolicyErrorCode,
+    path: readonly PropertyKey[],
+    message: string,
+  ) => diagnostics.push({ code, severity, message, ...locate(source, path, true) });
   return {
     spec: validated.spec,
     declared: validated.declared,
@@ -34,7 +42,17 @@ export function createCompileContext(validated: ValidatedPolicy, source: SourceN
     error: (code, path, message) => add('error', code, path, message),
     warn: (code, path, message) => add('warning', code, path, message),
     logic(problems, path) {
-      for (const p of problems) add('error', p.kind === 'fact' ? 'SY_POLICY_UNKNOWN_FACT' : p.kind === 'operator' ? 'SY_POLICY_UNKNOWN_OPERATOR' : 'SY_POLICY_INVALID_VALUE', [...path, ...p.path], p.message);
+      for (const p of problems)
+        add(
+          'error',
+          p.kind === 'fact'
+            ? 'SY_POLICY_UNKNOWN_FACT'
+            : p.kind === 'operator'
+              ? 'SY_POLICY_UNKNOWN_OPERATOR'
+              : 'SY_POLICY_INVALID_VALUE',
+          [...path, ...p.path],
+          p.message,
+        );
     },
   };
 }

@@ -74,31 +74,55 @@ cache:
     const errors = errorsOf('apiVersion: switchyard/v1\nname: t\nproviders: {}\nmodels: 5\n');
     expect(errors.map((e) => e.code)).toContain('SY_POLICY_INVALID_VALUE');
     expect(errors.find((e) => e.line === 4)?.message).toMatch(/expected `models` to be a mapping/);
-    expect(errorsOf('apiVersion: switchyard/v1\nname: t\nproviders: {}\n').map((e) => e.code)).toContain('SY_POLICY_MISSING_FIELD');
+    expect(errorsOf('apiVersion: switchyard/v1\nname: t\nproviders: {}\n').map((e) => e.code)).toContain(
+      'SY_POLICY_MISSING_FIELD',
+    );
   });
 
   it('refuses inline secrets anywhere and accepts env references', () => {
-    const inline = base.replace('sim: { type: simulator }', 'sim: { type: simulator }\n  oa: { type: openai, apiKey: sk-abcdefghijklmnopqrstuvwx123 }');
+    const inline = base.replace(
+      'sim: { type: simulator }',
+      'sim: { type: simulator }\n  oa: { type: openai, apiKey: sk-abcdefghijklmnopqrstuvwx123 }',
+    );
     expect(errorsOf(inline).map((e) => e.code)).toContain('SY_POLICY_INLINE_SECRET');
-    const header = base.replace('sim: { type: simulator }', 'sim: { type: simulator }\n  oa: { type: openai-compatible, baseUrl: "http://x", headers: { x-key: AIzaSyA1234567890abcdefghijklmnopqrstuv } }');
+    const header = base.replace(
+      'sim: { type: simulator }',
+      'sim: { type: simulator }\n  oa: { type: openai-compatible, baseUrl: "http://x", headers: { x-key: AIzaSyA1234567890abcdefghijklmnopqrstuv } }',
+    );
     expect(errorsOf(header).map((e) => e.code)).toContain('SY_POLICY_INLINE_SECRET');
-    const url = base.replace('sim: { type: simulator }', 'sim: { type: simulator }\n  v: { type: openai-compatible, baseUrl: "https://user:pass@vllm.internal/v1" }');
+    const url = base.replace(
+      'sim: { type: simulator }',
+      'sim: { type: simulator }\n  v: { type: openai-compatible, baseUrl: "https://user:pass@vllm.internal/v1" }',
+    );
     expect(errorsOf(url).map((e) => e.code)).toContain('SY_POLICY_INLINE_SECRET');
-    const ref = base.replace('sim: { type: simulator }', 'sim: { type: simulator }\n  oa: { type: openai, apiKey: "${env:OPENAI_API_KEY}" }');
+    const ref = base.replace(
+      'sim: { type: simulator }',
+      'sim: { type: simulator }\n  oa: { type: openai, apiKey: "${env:OPENAI_API_KEY}" }',
+    );
     expect(errorsOf(ref)).toEqual([]);
   });
 
   it('warns, without failing, about env references that are not set', () => {
-    const ref = base.replace('sim: { type: simulator }', 'sim: { type: simulator }\n  oa: { type: openai, apiKey: "${env:OPENAI_API_KEY}" }');
+    const ref = base.replace(
+      'sim: { type: simulator }',
+      'sim: { type: simulator }\n  oa: { type: openai, apiKey: "${env:OPENAI_API_KEY}" }',
+    );
     const r = compilePolicy([{ path: 'p.yaml', text: ref }], { definedEnv: new Set(['HOME']) });
     expect(r.ok).toBe(true);
     expect(r.warnings.map((w) => w.code)).toEqual(['SY_POLICY_ENV_UNSET']);
-    expect(compilePolicy([{ path: 'p.yaml', text: ref }], { definedEnv: new Set(['OPENAI_API_KEY']) }).warnings).toEqual([]);
+    expect(
+      compilePolicy([{ path: 'p.yaml', text: ref }], { definedEnv: new Set(['OPENAI_API_KEY']) }).warnings,
+    ).toEqual([]);
   });
 
   it('stops at the error limit and says so', () => {
-    const routes = Array.from({ length: 30 }, (_, i) => `  - { id: r${i}, match: { model: m${i} }, target: nope${i} }`).join('\n');
-    const r = compilePolicy([{ path: 'p.yaml', text: `${base.split('routes:')[0]}routes:\n${routes}\n` }], { maxErrors: 10 });
+    const routes = Array.from(
+      { length: 30 },
+      (_, i) => `  - { id: r${i}, match: { model: m${i} }, target: nope${i} }`,
+    ).join('\n');
+    const r = compilePolicy([{ path: 'p.yaml', text: `${base.split('routes:')[0]}routes:\n${routes}\n` }], {
+      maxErrors: 10,
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors).toHaveLength(11);
@@ -108,18 +132,28 @@ cache:
   it('detects a narrower route placed after a broader one as unreachable, but not the reverse', () => {
     const broadFirst = `${base}  - id: code\n    match: { model: auto, tags: [code] }\n    target: strong\n`;
     expect(errorsOf(broadFirst).map((e) => e.code)).toEqual(['SY_POLICY_UNREACHABLE_ROUTE']);
-    const narrowFirst = base.replace('routes:\n', 'routes:\n  - id: code\n    match: { model: auto, tags: [code] }\n    target: strong\n');
+    const narrowFirst = base.replace(
+      'routes:\n',
+      'routes:\n  - id: code\n    match: { model: auto, tags: [code] }\n    target: strong\n',
+    );
     expect(errorsOf(narrowFirst)).toEqual([]);
   });
 
   it('rejects rollout steps that do not increase to 100', () => {
-    expect(errorsOf(`${base}rollout: { steps: [5, 1, 100] }\n`).map((e) => e.code)).toEqual(['SY_POLICY_BAD_ROLLOUT']);
-    expect(errorsOf(`${base}rollout: { steps: [1, 50] }\n`).map((e) => e.code)).toEqual(['SY_POLICY_BAD_ROLLOUT']);
+    expect(errorsOf(`${base}rollout: { steps: [5, 1, 100] }\n`).map((e) => e.code)).toEqual([
+      'SY_POLICY_BAD_ROLLOUT',
+    ]);
+    expect(errorsOf(`${base}rollout: { steps: [1, 50] }\n`).map((e) => e.code)).toEqual([
+      'SY_POLICY_BAD_ROLLOUT',
+    ]);
   });
 
   it('requires a target or an experiment on each route and a declared experiment', () => {
     const text = `${base}  - { id: x, match: { model: x } }\n  - { id: y, match: { model: y }, experiment: nope }\n`;
-    expect(errorsOf(text).map((e) => e.code)).toEqual(['SY_POLICY_MISSING_FIELD', 'SY_POLICY_UNKNOWN_EXPERIMENT']);
+    expect(errorsOf(text).map((e) => e.code)).toEqual([
+      'SY_POLICY_MISSING_FIELD',
+      'SY_POLICY_UNKNOWN_EXPERIMENT',
+    ]);
   });
 
   it('requires an embedding-capable model for semantic cache rules', () => {
@@ -137,12 +171,19 @@ describe('policy version', () => {
 
   it('does not change with formatting, comments or key order', () => {
     const reformatted = `# a comment\nname: t\napiVersion: "switchyard/v1"\nroutes:\n- target: fast\n  id: auto\n  match:\n    model: auto\nmodels:\n  strong: { deployments: [{ model: sim-large, provider: sim }] }\n  fast:\n    deployments:\n    - provider: sim   # inline comment\n      model: sim-small\n      price: { outPerMTok: 2, inPerMTok: 1 }\nproviders: { sim: { type: simulator } }\n`;
-    expect(versionOf([{ path: 'a.yaml', text: reformatted }])).toBe(versionOf([{ path: 'p.yaml', text: base }]));
+    expect(versionOf([{ path: 'a.yaml', text: reformatted }])).toBe(
+      versionOf([{ path: 'p.yaml', text: base }]),
+    );
   });
 
   it('is the same whether the policy is one file or split over several', () => {
     const [head, routes] = base.split('routes:\n');
-    expect(versionOf([{ path: 'a.yaml', text: head! }, { path: 'b.yaml', text: `routes:\n${routes}` }])).toBe(versionOf([{ path: 'p.yaml', text: base }]));
+    expect(
+      versionOf([
+        { path: 'a.yaml', text: head! },
+        { path: 'b.yaml', text: `routes:\n${routes}` },
+      ]),
+    ).toBe(versionOf([{ path: 'p.yaml', text: base }]));
   });
 
   it('changes with any semantic change', () => {

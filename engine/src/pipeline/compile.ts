@@ -66,7 +66,14 @@ export function compilePolicy(files: readonly PolicyFile[], options: CompileOpti
     const last = errors[maxErrors - 1]!;
     errors = [
       ...errors.slice(0, maxErrors),
-      { code: 'SY_POLICY_TOO_MANY_ERRORS', severity: 'error', message: `${errors.length - maxErrors} more error(s) not shown; fix these and run again`, file: last.file, line: last.line, col: last.col },
+      {
+        code: 'SY_POLICY_TOO_MANY_ERRORS',
+        severity: 'error',
+        message: `${errors.length - maxErrors} more error(s) not shown; fix these and run again`,
+        file: last.file,
+        line: last.line,
+        col: last.col,
+      },
     ];
   }
   if (errors.length > 0) return { ok: false, errors, warnings };

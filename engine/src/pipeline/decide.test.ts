@@ -113,20 +113,36 @@ describe('decide', () => {
 
   it('refills token buckets to env.nowMs and says how long to wait when short', () => {
     const key = 'rl|default|rps|k1';
-    const empty = decide(policy, facts(), { buckets: { [key]: { tokens: 0, atMs: now } } }, seededEnv(now, 1));
+    const empty = decide(
+      policy,
+      facts(),
+      { buckets: { [key]: { tokens: 0, atMs: now } } },
+      seededEnv(now, 1),
+    );
     expect(empty).toMatchObject({ kind: 'deny', code: 'rate_limit_exceeded', retryAfterMs: 500 });
-    const refilled = decide(policy, facts(), { buckets: { [key]: { tokens: 0, atMs: now - 600 } } }, seededEnv(now, 1));
+    const refilled = decide(
+      policy,
+      facts(),
+      { buckets: { [key]: { tokens: 0, atMs: now - 600 } } },
+      seededEnv(now, 1),
+    );
     expect(refilled.kind).toBe('plan');
   });
 
   it('escalates only to models the tenant may use, each hop with its own candidates', () => {
     const d = decide(policy, facts(), {}, seededEnv(now, 1));
-    expect(d.kind === 'plan' && d.escalation.map((h) => [h.to, h.candidates.map((c) => c.id), h.on])).toEqual([['strong', ['strong/l'], ['length']]]);
+    expect(d.kind === 'plan' && d.escalation.map((h) => [h.to, h.candidates.map((c) => c.id), h.on])).toEqual(
+      [['strong', ['strong/l'], ['length']]],
+    );
   });
 
   it('carries its reasons, and explain traces every rule considered', () => {
     const { decision, trace } = explain(policy, facts({ model: 'auto' }), {}, seededEnv(now, 1));
-    expect(decision.reasons.map((r) => r.rule)).toEqual(['tenant:default', 'route:auto', 'deployment:fast/a']);
+    expect(decision.reasons.map((r) => r.rule)).toEqual([
+      'tenant:default',
+      'route:auto',
+      'deployment:fast/a',
+    ]);
     expect(trace.map((t) => `${t.outcome} ${t.rule}`)).toEqual([
       'applied tenant:default',
       'skipped route:exp',
@@ -145,7 +161,11 @@ describe('resilience overrides', () => {
     const r = compilePolicy([{ path: 't.yaml', text: withOverride }]);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const d = decide(r.policy, facts({ model: 'strong' }), {}, seededEnv(now, 1));
-    expect(d.kind === 'plan' && d.resilience.timeouts).toMatchObject({ connectMs: 5000, totalMs: 300000, firstTokenMs: 15000 });
+    expect(d.kind === 'plan' && d.resilience.timeouts).toMatchObject({
+      connectMs: 5000,
+      totalMs: 300000,
+      firstTokenMs: 15000,
+    });
   });
 });
 
@@ -163,14 +183,23 @@ describe('route index', () => {
         if (env.random() < 0.4) m.push(`tags: [${pick(tags)}${env.random() < 0.3 ? `, ${pick(tags)}` : ''}]`);
         if (env.random() < 0.3) m.push(`tenant: [${pick(tenants)}]`);
         if (env.random() < 0.3) m.push(`metadata: { app: ${pick(['x', 'y'])} }`);
-        const when = env.random() < 0.3 ? `, when: { ">": [{ var: inputTokens }, ${Math.floor(env.random() * 2000)}] }` : '';
+        const when =
+          env.random() < 0.3
+            ? `, when: { ">": [{ var: inputTokens }, ${Math.floor(env.random() * 2000)}] }`
+            : '';
         return `  - { id: r${i}, match: { ${m.join(', ')} }${when}, target: fast }`;
       });
       const policyText = `apiVersion: switchyard/v1\nname: idx\nproviders: { sim: { type: simulator } }\nmodels:\n  fast: { deployments: [{ provider: sim, model: sim-small }] }\n  chat: { deployments: [{ provider: sim, model: sim-small }] }\nroutes:\n${routes.join('\n')}\n`;
       // Random routes may shadow each other; unreachable ones are a compile error, so keep the rest.
       const r = compilePolicy([{ path: 'idx.yaml', text: policyText }]);
-      const kept = r.ok ? routes : routes.filter((_, i) => !r.errors.some((e) => e.code === 'SY_POLICY_UNREACHABLE_ROUTE' && e.line === i + 8));
-      const c = compilePolicy([{ path: 'idx.yaml', text: policyText.replace(routes.join('\n'), kept.join('\n')) }]);
+      const kept = r.ok
+        ? routes
+        : routes.filter(
+            (_, i) => !r.errors.some((e) => e.code === 'SY_POLICY_UNREACHABLE_ROUTE' && e.line === i + 8),
+          );
+      const c = compilePolicy([
+        { path: 'idx.yaml', text: policyText.replace(routes.join('\n'), kept.join('\n')) },
+      ]);
       if (!c.ok) throw new Error(JSON.stringify(c.errors.slice(0, 3)));
       for (let q = 0; q < 200; q++) {
         const f = facts({
@@ -182,7 +211,9 @@ describe('route index', () => {
         });
         const fast = decide(c.policy, f, {}, seededEnv(0, 1));
         const linear = explain(c.policy, f, {}, seededEnv(0, 1)).decision;
-        expect(fast.kind === 'plan' ? fast.routeId : fast.code).toBe(linear.kind === 'plan' ? linear.routeId : linear.code);
+        expect(fast.kind === 'plan' ? fast.routeId : fast.code).toBe(
+          linear.kind === 'plan' ? linear.routeId : linear.code,
+        );
       }
     }
   });

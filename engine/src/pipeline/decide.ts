@@ -5,7 +5,15 @@ import { pickDeployments } from '../concerns/route/pick-deployments.ts';
 import { firstMatchingRoute } from '../concerns/route/route.compile.ts';
 import { stickyBucket } from '../hash/sticky-bucket.ts';
 import type { CompiledPolicy, CompiledRoute, CompiledTenant } from '../model/compiled-policy.ts';
-import type { CachePlan, Decision, Denial, DenialCode, EscalationHop, Reason, TraceStep } from '../model/decision.ts';
+import type {
+  CachePlan,
+  Decision,
+  Denial,
+  DenialCode,
+  EscalationHop,
+  Reason,
+  TraceStep,
+} from '../model/decision.ts';
 import type { Env } from '../model/env.ts';
 import type { RequestFacts } from '../model/facts.ts';
 import type { StateSnapshot } from '../model/snapshot.ts';
@@ -19,7 +27,10 @@ const openTenant: CompiledTenant = {
   quotas: [],
   limits: [],
 };
-const defaultTenantReason: Reason = Object.freeze({ rule: 'tenant:default', detail: 'tenant not named by the policy; the default tenant applies' });
+const defaultTenantReason: Reason = Object.freeze({
+  rule: 'tenant:default',
+  detail: 'tenant not named by the policy; the default tenant applies',
+});
 
 const needEmbedding = capabilityBits(['embedding']);
 const needTools = capabilityBits(['tools']);
@@ -29,7 +40,11 @@ const needJson = capabilityBits(['json']);
 /** The capabilities a request needs, as a bit mask. */
 function needsOf(facts: RequestFacts): number {
   if (facts.endpoint === 'embeddings') return needEmbedding;
-  return (facts.hasTools ? needTools : 0) | (facts.hasImages ? needVision : 0) | (facts.responseFormat !== 'text' ? needJson : 0);
+  return (
+    (facts.hasTools ? needTools : 0) |
+    (facts.hasImages ? needVision : 0) |
+    (facts.responseFormat !== 'text' ? needJson : 0)
+  );
 }
 
 function stickyValue(by: 'tenant' | 'key' | 'user', facts: RequestFacts): string {
@@ -41,12 +56,22 @@ function stickyValue(by: 'tenant' | 'key' | 'user', facts: RequestFacts): string
  * how to escalate, which cache rule, what to reserve and which limits to take from, or why to
  * refuse. Pure and synchronous: the same inputs always give the same decision.
  */
-export function decide(policy: CompiledPolicy, facts: RequestFacts, snapshot: StateSnapshot, env: Env): Decision {
+export function decide(
+  policy: CompiledPolicy,
+  facts: RequestFacts,
+  snapshot: StateSnapshot,
+  env: Env,
+): Decision {
   return decideTraced(policy, facts, snapshot, env, undefined);
 }
 
 /** `decide()` plus a trace of every rule considered and why it matched or not (for `policy explain`). */
-export function explain(policy: CompiledPolicy, facts: RequestFacts, snapshot: StateSnapshot, env: Env): { decision: Decision; trace: TraceStep[] } {
+export function explain(
+  policy: CompiledPolicy,
+  facts: RequestFacts,
+  snapshot: StateSnapshot,
+  env: Env,
+): { decision: Decision; trace: TraceStep[] } {
   const trace: TraceStep[] = [];
   const decision = decideTraced(policy, facts, snapshot, env, trace);
   return { decision, trace };
@@ -62,11 +87,21 @@ function denial(
   message: string,
   extra?: Partial<Denial>,
 ): Denial {
-  trace?.push({ rule: reasons[reasons.length - 1]?.rule ?? 'policy', outcome: 'denied', detail: `${code}: ${message}` });
+  trace?.push({
+    rule: reasons[reasons.length - 1]?.rule ?? 'policy',
+    outcome: 'denied',
+    detail: `${code}: ${message}`,
+  });
   return { kind: 'deny', policy: policy.id, status, code, message, reasons, ...extra };
 }
 
-function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: StateSnapshot, env: Env, trace: TraceStep[] | undefined): Decision {
+function decideTraced(
+  policy: CompiledPolicy,
+  facts: RequestFacts,
+  snapshot: StateSnapshot,
+  env: Env,
+  trace: TraceStep[] | undefined,
+): Decision {
   const reasons: Reason[] = [];
 
   // 1. Tenant.
@@ -77,7 +112,14 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
     tenant = policy.tenants.get('default') ?? (policy.tenants.size === 0 ? openTenant : undefined);
     if (!tenant) {
       reasons.push({ rule: 'tenant:default', detail: 'policy has no `default` tenant' });
-      return denial(policy, reasons, trace, 403, 'tenant_not_allowed', `tenant \`${facts.tenant}\` is not allowed by policy \`${policy.name}\``);
+      return denial(
+        policy,
+        reasons,
+        trace,
+        403,
+        'tenant_not_allowed',
+        `tenant \`${facts.tenant}\` is not allowed by policy \`${policy.name}\``,
+      );
     }
     reasons.push(tenant === openTenant ? openTenant.reason : defaultTenantReason);
   }
@@ -90,7 +132,11 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
     for (const r of policy.routes) {
       if (r.condition.test(facts)) {
         route = r;
-        trace.push({ rule: `route:${r.id}`, outcome: 'matched', detail: r.condition.isCatchAll ? 'matches every request' : 'all conditions hold' });
+        trace.push({
+          rule: `route:${r.id}`,
+          outcome: 'matched',
+          detail: r.condition.isCatchAll ? 'matches every request' : 'all conditions hold',
+        });
         break;
       }
       trace.push({ rule: `route:${r.id}`, outcome: 'skipped', detail: r.condition.whyNot(facts) ?? '' });
@@ -120,7 +166,11 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
       experiment = { id: exp.id, arm: arm.id };
       target = arm.target;
       reasons.push({ rule: `experiment:${exp.id}/${arm.id}`, detail: `sticky by ${exp.stickyBy}` });
-      trace?.push({ rule: `experiment:${exp.id}/${arm.id}`, outcome: 'applied', detail: `arm \`${arm.id}\` → \`${arm.target}\` (sticky by ${exp.stickyBy})` });
+      trace?.push({
+        rule: `experiment:${exp.id}/${arm.id}`,
+        outcome: 'applied',
+        detail: `arm \`${arm.id}\` → \`${arm.target}\` (sticky by ${exp.stickyBy})`,
+      });
     } else {
       target = route.target!;
     }
@@ -128,15 +178,38 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
     routeId = `model:${facts.model}`;
     target = facts.model;
     reasons.push({ rule: routeId, detail: 'no route matched; the request names a logical model' });
-    trace?.push({ rule: routeId, outcome: 'applied', detail: 'no route matched; served by the model it names' });
+    trace?.push({
+      rule: routeId,
+      outcome: 'applied',
+      detail: 'no route matched; served by the model it names',
+    });
   } else {
-    return denial(policy, reasons, trace, 404, 'model_not_found', `the model \`${facts.model}\` does not exist or no route serves it`, { reasons });
+    return denial(
+      policy,
+      reasons,
+      trace,
+      404,
+      'model_not_found',
+      `the model \`${facts.model}\` does not exist or no route serves it`,
+      { reasons },
+    );
   }
 
   // 3. Permission.
   if (!tenant.allows(target)) {
-    reasons.push({ rule: `tenant:${tenant.name}/allowModels`, detail: `\`${target}\` is not in allowModels` });
-    return denial(policy, reasons, trace, 403, 'model_not_allowed', `tenant \`${facts.tenant}\` may not use model \`${target}\``, { routeId });
+    reasons.push({
+      rule: `tenant:${tenant.name}/allowModels`,
+      detail: `\`${target}\` is not in allowModels`,
+    });
+    return denial(
+      policy,
+      reasons,
+      trace,
+      403,
+      'model_not_allowed',
+      `tenant \`${facts.tenant}\` may not use model \`${target}\``,
+      { routeId },
+    );
   }
   const model = policy.models.get(target)!;
 
@@ -157,7 +230,11 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
   if (route && route.maxEscalations > 0) {
     for (const step of route.escalation) {
       if (!tenant.allows(step.to)) {
-        trace?.push({ rule: `escalate:${step.to}`, outcome: 'skipped', detail: `tenant may not use \`${step.to}\`` });
+        trace?.push({
+          rule: `escalate:${step.to}`,
+          outcome: 'skipped',
+          detail: `tenant may not use \`${step.to}\``,
+        });
         continue;
       }
       const hopModel = policy.models.get(step.to)!;
@@ -169,7 +246,13 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
       }
       q ??= planCharges(tenant, facts, pick.candidates, outputTokens, snapshot, env);
       const hopCharges = chargesForHop(q.charges, hopPick.candidates, facts.inputTokens, hopOut);
-      escalation.push({ to: step.to, on: step.on, minLogprob: step.minLogprob, candidates: hopPick.candidates, charges: hopCharges });
+      escalation.push({
+        to: step.to,
+        on: step.on,
+        minLogprob: step.minLogprob,
+        candidates: hopPick.candidates,
+        charges: hopCharges,
+      });
       trace?.push({ rule: `escalate:${step.to}`, outcome: 'applied', detail: `on ${step.on.join(', ')}` });
     }
   }
@@ -178,7 +261,11 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
   let cache: CachePlan | undefined;
   for (const rule of policy.cacheRules) {
     if (!rule.condition.test(facts)) {
-      trace?.push({ rule: `cache:${rule.id}`, outcome: 'skipped', detail: rule.condition.whyNot(facts) ?? '' });
+      trace?.push({
+        rule: `cache:${rule.id}`,
+        outcome: 'skipped',
+        detail: rule.condition.whyNot(facts) ?? '',
+      });
       continue;
     }
     const spec = rule.spec;
@@ -201,7 +288,11 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
       rule.memo.set(scopeValue, cache);
     }
     reasons.push(rule.reason);
-    trace?.push({ rule: `cache:${rule.id}`, outcome: 'applied', detail: `${spec.mode}, ttl ${spec.ttl} ms, scope ${scope}` });
+    trace?.push({
+      rule: `cache:${rule.id}`,
+      outcome: 'applied',
+      detail: `${spec.mode}, ttl ${spec.ttl} ms, scope ${scope}`,
+    });
     break;
   }
 
@@ -210,21 +301,40 @@ function decideTraced(policy: CompiledPolicy, facts: RequestFacts, snapshot: Sta
   if (rl.exceeded) {
     const l = rl.exceeded.limit;
     reasons.push({ rule: `ratelimit:${tenant.name}/${l.limitId}`, detail: `bucket short for ${l.per}` });
-    return denial(policy, reasons, trace, 429, 'rate_limit_exceeded', `rate limit \`${l.limitId}\` of tenant \`${tenant.name}\` reached; retry after ${Math.ceil(rl.exceeded.retryAfterMs / 1000)} s`, {
-      retryAfterMs: rl.exceeded.retryAfterMs,
-      limit: l,
-      routeId,
-    });
+    return denial(
+      policy,
+      reasons,
+      trace,
+      429,
+      'rate_limit_exceeded',
+      `rate limit \`${l.limitId}\` of tenant \`${tenant.name}\` reached; retry after ${Math.ceil(rl.exceeded.retryAfterMs / 1000)} s`,
+      {
+        retryAfterMs: rl.exceeded.retryAfterMs,
+        limit: l,
+        routeId,
+      },
+    );
   }
   q ??= planCharges(tenant, facts, pick.candidates, outputTokens, snapshot, env);
   if (q.exceeded) {
     const c = q.exceeded;
-    reasons.push({ rule: `quota:${tenant.name}/${c.quotaId}`, detail: `${c.unit} per ${c.window} exhausted` });
-    return denial(policy, reasons, trace, 429, 'quota_exceeded', `quota \`${c.quotaId}\` of tenant \`${tenant.name}\` (${c.limit} ${c.unit} per ${c.window}) is used up until the window resets`, {
-      retryAfterMs: c.windowEndMs - env.nowMs,
-      limit: c,
-      routeId,
+    reasons.push({
+      rule: `quota:${tenant.name}/${c.quotaId}`,
+      detail: `${c.unit} per ${c.window} exhausted`,
     });
+    return denial(
+      policy,
+      reasons,
+      trace,
+      429,
+      'quota_exceeded',
+      `quota \`${c.quotaId}\` of tenant \`${tenant.name}\` (${c.limit} ${c.unit} per ${c.window}) is used up until the window resets`,
+      {
+        retryAfterMs: c.windowEndMs - env.nowMs,
+        limit: c,
+        routeId,
+      },
+    );
   }
 
   return {

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../errors.ts';
 import type { PolicyFile } from '../model/compiled-policy.ts';
 import type { SourceNode } from './source-map.ts';
@@ -21,7 +21,13 @@ function locAt(file: string, lc: LineCounter, offset: number): SourceLocation {
 }
 
 /** Converts a YAML node to a plain value, recording where every value came from. */
-function convert(node: Node | null, doc: Document, file: string, lc: LineCounter, keyOffset?: number): { value: unknown; src: SourceNode } {
+function convert(
+  node: Node | null,
+  doc: Document,
+  file: string,
+  lc: LineCounter,
+  keyOffset?: number,
+): { value: unknown; src: SourceNode } {
   const start = node?.range?.[0] ?? keyOffset ?? 0;
   const valueLoc = locAt(file, lc, start);
   const loc = keyOffset === undefined ? valueLoc : locAt(file, lc, keyOffset);
@@ -52,12 +58,25 @@ function convert(node: Node | null, doc: Document, file: string, lc: LineCounter
 }
 
 /** One YAML file parsed to a plain value with a source map; syntax errors reported with locations. */
-export function parseYamlFile(file: PolicyFile): { value: unknown; source: SourceNode; errors: Diagnostic[] } {
+export function parseYamlFile(file: PolicyFile): {
+  value: unknown;
+  source: SourceNode;
+  errors: Diagnostic[];
+} {
   const lc = new LineCounter();
-  const doc = parseDocument(file.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
+  const doc = parseDocument(file.text, {
+    lineCounter: lc,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const errors = doc.errors.map((e) => {
     const firstLine = e.message.split('\n')[0] ?? e.message;
-    return diag(e.code === 'DUPLICATE_KEY' ? 'SY_POLICY_DUPLICATE_KEY' : 'SY_POLICY_YAML_SYNTAX', locAt(file.path, lc, e.pos[0]), `yaml: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`);
+    return diag(
+      e.code === 'DUPLICATE_KEY' ? 'SY_POLICY_DUPLICATE_KEY' : 'SY_POLICY_YAML_SYNTAX',
+      locAt(file.path, lc, e.pos[0]),
+      `yaml: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`,
+    );
   });
   const { value, src } = convert(doc.contents as Node | null, doc, file.path, lc);
   return { value, source: src, errors };
@@ -79,27 +98,51 @@ export function parsePolicyFiles(files: readonly PolicyFile[]): ParsedPolicy {
   const children = new Map<string | number, SourceNode>();
   const source: SourceNode = { loc: rootLoc, children };
   if (files.length === 0) {
-    errors.push(diag('SY_POLICY_NO_FILES', rootLoc, 'no policy files found; a policy folder needs at least one `*.yaml` file'));
+    errors.push(
+      diag(
+        'SY_POLICY_NO_FILES',
+        rootLoc,
+        'no policy files found; a policy folder needs at least one `*.yaml` file',
+      ),
+    );
     return { value, source, errors };
   }
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const file of sorted) {
     const lc = new LineCounter();
-    const doc = parseDocument(file.text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, merge: true });
+    const doc = parseDocument(file.text, {
+      lineCounter: lc,
+      prettyErrors: false,
+      uniqueKeys: true,
+      merge: true,
+    });
     let fileOk = true;
     for (const e of doc.errors) {
       const loc = locAt(file.path, lc, e.pos[0]);
       const firstLine = e.message.split('\n')[0] ?? e.message;
-      if (e.code === 'DUPLICATE_KEY') errors.push(diag('SY_POLICY_DUPLICATE_KEY', loc, `duplicate key: ${firstLine.toLowerCase()}`));
+      if (e.code === 'DUPLICATE_KEY')
+        errors.push(diag('SY_POLICY_DUPLICATE_KEY', loc, `duplicate key: ${firstLine.toLowerCase()}`));
       else {
-        errors.push(diag('SY_POLICY_YAML_SYNTAX', loc, `yaml syntax error: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`));
+        errors.push(
+          diag(
+            'SY_POLICY_YAML_SYNTAX',
+            loc,
+            `yaml syntax error: ${firstLine.charAt(0).toLowerCase()}${firstLine.slice(1)}`,
+          ),
+        );
         fileOk = false;
       }
     }
     if (!fileOk) continue;
     if (doc.contents === null) continue; // an empty file contributes nothing
     if (!isMap(doc.contents)) {
-      errors.push(diag('SY_POLICY_INVALID_VALUE', locAt(file.path, lc, doc.contents.range?.[0] ?? 0), 'a policy file must be a mapping of sections (`providers:`, `models:`, …)'));
+      errors.push(
+        diag(
+          'SY_POLICY_INVALID_VALUE',
+          locAt(file.path, lc, doc.contents.range?.[0] ?? 0),
+          'a policy file must be a mapping of sections (`providers:`, `models:`, …)',
+        ),
+      );
       continue;
     }
     const { value: fileValue, src } = convert(doc.contents, doc, file.path, lc);
@@ -118,7 +161,13 @@ export function parsePolicyFiles(files: readonly PolicyFile[]): ParsedPolicy {
           const entrySrc = sectionSrc.children!.get(name)!;
           if (name in target) {
             const first = existing.children.get(name)!.loc;
-            errors.push(diag('SY_POLICY_DUPLICATE_KEY', entrySrc.loc, `\`${section}.${name}\` is already defined at ${first.file}:${first.line}:${first.col}`));
+            errors.push(
+              diag(
+                'SY_POLICY_DUPLICATE_KEY',
+                entrySrc.loc,
+                `\`${section}.${name}\` is already defined at ${first.file}:${first.line}:${first.col}`,
+              ),
+            );
             continue;
           }
           target[name] = entry;
@@ -133,7 +182,13 @@ export function parsePolicyFiles(files: readonly PolicyFile[]): ParsedPolicy {
         });
       } else {
         const first = existing.loc;
-        errors.push(diag('SY_POLICY_DUPLICATE_KEY', sectionSrc.loc, `section \`${section}\` is already defined at ${first.file}:${first.line}:${first.col}`));
+        errors.push(
+          diag(
+            'SY_POLICY_DUPLICATE_KEY',
+            sectionSrc.loc,
+            `section \`${section}\` is already defined at ${first.file}:${first.line}:${first.col}`,
+          ),
+        );
       }
     }
   }

@@ -25,10 +25,15 @@ export const policySchema = z.strictObject({
     .record(z.string().regex(nameRe), tenantSchema)
     .default({})
     .describe('tenants by name; `default` applies to tenants not named'),
-  routes: z.array(routeSchema).default([]).describe('routes, first match wins; a request naming a model directly needs none'),
+  routes: z
+    .array(routeSchema)
+    .default([])
+    .describe('routes, first match wins; a request naming a model directly needs none'),
   experiments: z.array(experimentSchema).default([]).describe('A/B experiments routes can refer to'),
   cache: z.array(cacheRuleSchema).default([]).describe('cache rules, first match wins'),
-  resilience: resilienceSchema.default(resilienceSchema.parse({})).describe('timeouts, retries, breaker, queue'),
+  resilience: resilienceSchema
+    .default(resilienceSchema.parse({}))
+    .describe('timeouts, retries, breaker, queue'),
   rollout: rolloutSchema.default(rolloutSchema.parse({})).describe('how a candidate version is rolled out'),
   gate: gateSchema.default(gateSchema.parse({})).describe('the eval gate a candidate must pass'),
 });

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { Diagnostic, PolicyErrorCode } from '../errors.ts';
 import { modelSchema } from '../catalog/models.schema.ts';
 import { providerSchema } from '../catalog/providers.schema.ts';
 import { tenantSchema } from '../catalog/tenants.schema.ts';
@@ -9,8 +8,9 @@ import { gateSchema } from '../concerns/gate/gate.schema.ts';
 import { resilienceSchema } from '../concerns/resilience/resilience.schema.ts';
 import { rolloutSchema } from '../concerns/rollout/rollout.schema.ts';
 import { routeSchema } from '../concerns/route/route.schema.ts';
+import type { Diagnostic, PolicyErrorCode } from '../errors.ts';
 import { isPlainObject, type ParsedPolicy } from './parse.ts';
-import { policySchema, type PolicySpec } from './policy.schema.ts';
+import { type PolicySpec, policySchema } from './policy.schema.ts';
 import { locate, type SourceNode } from './source-map.ts';
 
 /**
@@ -37,7 +37,10 @@ function describe(v: unknown): string {
 }
 
 function pathText(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)), '');
+  return path.reduce<string>(
+    (acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
+    '',
+  );
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -50,11 +53,21 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Turns one zod issue into a diagnostic pointing at its source. */
-function issueToDiagnostics(issue: z.core.$ZodIssue, base: readonly PropertyKey[], raw: unknown, src: SourceNode): Diagnostic[] {
+function issueToDiagnostics(
+  issue: z.core.$ZodIssue,
+  base: readonly PropertyKey[],
+  raw: unknown,
+  src: SourceNode,
+): Diagnostic[] {
   const path = [...base, ...issue.path];
   const where = pathText(path);
   const got = valueAt(raw, issue.path);
-  const out = (code: PolicyErrorCode, p: readonly PropertyKey[], message: string, preferValue = true): Diagnostic => ({
+  const out = (
+    code: PolicyErrorCode,
+    p: readonly PropertyKey[],
+    message: string,
+    preferValue = true,
+  ): Diagnostic => ({
     code,
     severity: 'error',
     message,
@@ -62,28 +75,79 @@ function issueToDiagnostics(issue: z.core.$ZodIssue, base: readonly PropertyKey[
   });
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((k) => out('SY_POLICY_UNKNOWN_FIELD', [...path, k], `unknown field \`${k}\` in \`${where || 'policy'}\``, false));
+      return issue.keys.map((k) =>
+        out(
+          'SY_POLICY_UNKNOWN_FIELD',
+          [...path, k],
+          `unknown field \`${k}\` in \`${where || 'policy'}\``,
+          false,
+        ),
+      );
     case 'invalid_type':
-      if (got === undefined) return [out('SY_POLICY_MISSING_FIELD', path, `\`${where}\` is required (expected ${issue.expected})`)];
-      return [out('SY_POLICY_INVALID_VALUE', path, `expected \`${where}\` to be ${issue.expected}, got ${describe(got)}`)];
-    case 'invalid_value':
-      if (got === undefined) return [out('SY_POLICY_MISSING_FIELD', path, `\`${where}\` is required (${issue.values.map((v) => `\`${String(v)}\``).join(' or ')})`)];
+      if (got === undefined)
+        return [
+          out('SY_POLICY_MISSING_FIELD', path, `\`${where}\` is required (expected ${issue.expected})`),
+        ];
       return [
-        out('SY_POLICY_INVALID_VALUE', path, `expected \`${where}\` to be one of ${issue.values.map((v) => `\`${String(v)}\``).join(', ')}, got ${describe(got)}`),
+        out(
+          'SY_POLICY_INVALID_VALUE',
+          path,
+          `expected \`${where}\` to be ${issue.expected}, got ${describe(got)}`,
+        ),
+      ];
+    case 'invalid_value':
+      if (got === undefined)
+        return [
+          out(
+            'SY_POLICY_MISSING_FIELD',
+            path,
+            `\`${where}\` is required (${issue.values.map((v) => `\`${String(v)}\``).join(' or ')})`,
+          ),
+        ];
+      return [
+        out(
+          'SY_POLICY_INVALID_VALUE',
+          path,
+          `expected \`${where}\` to be one of ${issue.values.map((v) => `\`${String(v)}\``).join(', ')}, got ${describe(got)}`,
+        ),
       ];
     case 'invalid_format':
-      if (issue.message.includes('${env:')) return [out('SY_POLICY_INLINE_SECRET', path, `\`${where}\`: ${issue.message}`)];
-      return [out('SY_POLICY_INVALID_VALUE', path, `\`${where}\` has an invalid format, got ${describe(got)} (allowed: letters, digits, \`.\`, \`_\`, \`-\`)`)];
+      if (issue.message.includes('${env:'))
+        return [out('SY_POLICY_INLINE_SECRET', path, `\`${where}\`: ${issue.message}`)];
+      return [
+        out(
+          'SY_POLICY_INVALID_VALUE',
+          path,
+          `\`${where}\` has an invalid format, got ${describe(got)} (allowed: letters, digits, \`.\`, \`_\`, \`-\`)`,
+        ),
+      ];
     case 'invalid_union':
-      return [out('SY_POLICY_INVALID_VALUE', path, `\`${where}\` does not have any of the allowed forms, got ${describe(got)}`)];
+      return [
+        out(
+          'SY_POLICY_INVALID_VALUE',
+          path,
+          `\`${where}\` does not have any of the allowed forms, got ${describe(got)}`,
+        ),
+      ];
     case 'too_small':
     case 'too_big': {
       const bound = issue.code === 'too_small' ? 'at least' : 'at most';
-      const what = issue.origin === 'array' ? `${bound} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)} item(s)` : `${bound} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}`;
-      return [out('SY_POLICY_INVALID_VALUE', path, `expected \`${where}\` to be ${what}, got ${describe(got)}`)];
+      const what =
+        issue.origin === 'array'
+          ? `${bound} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)} item(s)`
+          : `${bound} ${String(issue.code === 'too_small' ? issue.minimum : issue.maximum)}`;
+      return [
+        out('SY_POLICY_INVALID_VALUE', path, `expected \`${where}\` to be ${what}, got ${describe(got)}`),
+      ];
     }
     default:
-      return [out('SY_POLICY_INVALID_VALUE', path, `\`${where || 'policy'}\`: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`)];
+      return [
+        out(
+          'SY_POLICY_INVALID_VALUE',
+          path,
+          `\`${where || 'policy'}\`: ${issue.message.charAt(0).toLowerCase()}${issue.message.slice(1)}`,
+        ),
+      ];
   }
 }
 
@@ -95,9 +159,17 @@ export function validatePolicy(parsed: ParsedPolicy): ValidatedPolicy {
   const { value: raw, source } = parsed;
   const errors: Diagnostic[] = [];
   let complete = true;
-  const declared = { providers: new Set<string>(), models: new Set<string>(), experiments: new Set<string>() };
+  const declared = {
+    providers: new Set<string>(),
+    models: new Set<string>(),
+    experiments: new Set<string>(),
+  };
 
-  function check<S extends z.ZodType>(schema: S, input: unknown, path: readonly PropertyKey[]): z.output<S> | undefined {
+  function check<S extends z.ZodType>(
+    schema: S,
+    input: unknown,
+    path: readonly PropertyKey[],
+  ): z.output<S> | undefined {
     const r = schema.safeParse(input);
     if (r.success) return r.data;
     complete = false;
@@ -109,32 +181,60 @@ export function validatePolicy(parsed: ParsedPolicy): ValidatedPolicy {
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) {
       complete = false;
-      errors.push({ code: 'SY_POLICY_UNKNOWN_FIELD', severity: 'error', message: `unknown section \`${key}\``, ...locate(source, [key]) });
+      errors.push({
+        code: 'SY_POLICY_UNKNOWN_FIELD',
+        severity: 'error',
+        message: `unknown section \`${key}\``,
+        ...locate(source, [key]),
+      });
     }
   }
 
-  const top = check(policySchema.pick({ apiVersion: true, name: true, description: true }), { apiVersion: raw.apiVersion, name: raw.name, description: raw.description }, []);
+  const top = check(
+    policySchema.pick({ apiVersion: true, name: true, description: true }),
+    { apiVersion: raw.apiVersion, name: raw.name, description: raw.description },
+    [],
+  );
 
-  function record<S extends z.ZodType>(section: 'providers' | 'models' | 'tenants', schema: S, required: boolean): Record<string, z.output<S>> {
+  function record<S extends z.ZodType>(
+    section: 'providers' | 'models' | 'tenants',
+    schema: S,
+    required: boolean,
+  ): Record<string, z.output<S>> {
     const out: Record<string, z.output<S>> = {};
     const input = raw[section];
     if (input === undefined || input === null) {
       if (required) {
         complete = false;
-        errors.push({ code: 'SY_POLICY_MISSING_FIELD', severity: 'error', message: `section \`${section}\` is required`, ...source.loc });
+        errors.push({
+          code: 'SY_POLICY_MISSING_FIELD',
+          severity: 'error',
+          message: `section \`${section}\` is required`,
+          ...source.loc,
+        });
       }
       return out;
     }
     if (!isPlainObject(input)) {
       complete = false;
-      errors.push({ code: 'SY_POLICY_INVALID_VALUE', severity: 'error', message: `expected \`${section}\` to be a mapping of names, got ${describe(input)}`, ...locate(source, [section], true) });
+      errors.push({
+        code: 'SY_POLICY_INVALID_VALUE',
+        severity: 'error',
+        message: `expected \`${section}\` to be a mapping of names, got ${describe(input)}`,
+        ...locate(source, [section], true),
+      });
       return out;
     }
     for (const [name, entry] of Object.entries(input)) {
       if (section !== 'tenants') declared[section].add(name);
       if (!nameRe.test(name)) {
         complete = false;
-        errors.push({ code: 'SY_POLICY_INVALID_VALUE', severity: 'error', message: `\`${section}.${name}\`: names use letters, digits, \`.\`, \`_\` and \`-\``, ...locate(source, [section, name]) });
+        errors.push({
+          code: 'SY_POLICY_INVALID_VALUE',
+          severity: 'error',
+          message: `\`${section}.${name}\`: names use letters, digits, \`.\`, \`_\` and \`-\``,
+          ...locate(source, [section, name]),
+        });
         continue;
       }
       const v = check(schema, entry, [section, name]);
@@ -148,12 +248,18 @@ export function validatePolicy(parsed: ParsedPolicy): ValidatedPolicy {
     if (input === undefined || input === null) return [];
     if (!Array.isArray(input)) {
       complete = false;
-      errors.push({ code: 'SY_POLICY_INVALID_VALUE', severity: 'error', message: `expected \`${section}\` to be a list, got ${describe(input)}`, ...locate(source, [section], true) });
+      errors.push({
+        code: 'SY_POLICY_INVALID_VALUE',
+        severity: 'error',
+        message: `expected \`${section}\` to be a list, got ${describe(input)}`,
+        ...locate(source, [section], true),
+      });
       return [];
     }
     const out: z.output<S>[] = [];
     input.forEach((item, i) => {
-      if (section === 'experiments' && isPlainObject(item) && typeof item.id === 'string') declared.experiments.add(item.id);
+      if (section === 'experiments' && isPlainObject(item) && typeof item.id === 'string')
+        declared.experiments.add(item.id);
       const v = check(schema, item, [section, i]);
       if (v !== undefined) out.push(v);
     });
@@ -166,7 +272,8 @@ export function validatePolicy(parsed: ParsedPolicy): ValidatedPolicy {
   const routes = list('routes', routeSchema);
   const experiments = list('experiments', experimentSchema);
   const cache = list('cache', cacheRuleSchema);
-  const resilience = check(resilienceSchema, raw.resilience ?? {}, ['resilience']) ?? resilienceSchema.parse({});
+  const resilience =
+    check(resilienceSchema, raw.resilience ?? {}, ['resilience']) ?? resilienceSchema.parse({});
   const rollout = check(rolloutSchema, raw.rollout ?? {}, ['rollout']) ?? rolloutSchema.parse({});
   const gate = check(gateSchema, raw.gate ?? {}, ['gate']) ?? gateSchema.parse({});
 

@@ -35,11 +35,26 @@ export function checkBadFixture(file: PolicyFile): BadFixtureResult {
   const expected = readExpectedErrors(file.text);
   const r = compilePolicy([file]);
   const actual = r.ok ? [] : r.errors;
-  if (expected.length === 0) return { file: file.path, passed: false, expected, actual, problem: 'declares no `# expect: SY_POLICY_… line N` comment' };
+  if (expected.length === 0)
+    return {
+      file: file.path,
+      passed: false,
+      expected,
+      actual,
+      problem: 'declares no `# expect: SY_POLICY_… line N` comment',
+    };
   if (r.ok) return { file: file.path, passed: false, expected, actual, problem: 'compiled without errors' };
-  const missing = expected.filter((e) => !actual.some((a) => a.code === e.code && (e.line === undefined || a.line === e.line)));
+  const missing = expected.filter(
+    (e) => !actual.some((a) => a.code === e.code && (e.line === undefined || a.line === e.line)),
+  );
   if (missing.length > 0) {
-    return { file: file.path, passed: false, expected, actual, problem: `missing ${missing.map((m) => `${m.code}${m.line ? ` at line ${m.line}` : ''}`).join(', ')}` };
+    return {
+      file: file.path,
+      passed: false,
+      expected,
+      actual,
+      problem: `missing ${missing.map((m) => `${m.code}${m.line ? ` at line ${m.line}` : ''}`).join(', ')}`,
+    };
   }
   return { file: file.path, passed: true, expected, actual };
 }

@@ -19,6 +19,7 @@ export const defaultFacts: RequestFacts = Object.freeze({
 /** Completes partial facts (from a test case, `policy explain` or a diff sample) with the defaults. */
 export function factsWithDefaults(...parts: (Partial<RequestFacts> | undefined)[]): RequestFacts {
   const out: RequestFacts = { ...defaultFacts };
-  for (const p of parts) if (p) Object.assign(out, Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)));
+  for (const p of parts)
+    if (p) Object.assign(out, Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)));
   return out;
 }

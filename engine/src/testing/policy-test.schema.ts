@@ -25,9 +25,18 @@ export const testFactsSchema = z.strictObject({
  * instead of the full store key; bucket levels are the tokens left now.
  */
 export const testSnapshotSchema = z.strictObject({
-  breakers: z.record(z.string(), z.enum(['closed', 'open', 'half_open'])).optional().describe('breaker state per deployment id'),
-  quotaUsed: z.record(z.string(), z.number().min(0)).optional().describe('used amount per quota id or charge key'),
-  buckets: z.record(z.string(), z.number().min(0)).optional().describe('tokens left per rate-limit id or key'),
+  breakers: z
+    .record(z.string(), z.enum(['closed', 'open', 'half_open']))
+    .optional()
+    .describe('breaker state per deployment id'),
+  quotaUsed: z
+    .record(z.string(), z.number().min(0))
+    .optional()
+    .describe('used amount per quota id or charge key'),
+  buckets: z
+    .record(z.string(), z.number().min(0))
+    .optional()
+    .describe('tokens left per rate-limit id or key'),
 });
 
 /** What a case expects; only the fields given are compared. */
@@ -41,7 +50,10 @@ export const testExpectSchema = z.strictObject({
   arm: z.string().optional().describe('experiment arm id'),
   denial: z.string().optional().describe('denial code, e.g. `model_not_allowed`'),
   status: z.number().int().optional().describe('denial status'),
-  reasons: z.array(z.string()).optional().describe('rule ids that must appear among the reasons, in this order'),
+  reasons: z
+    .array(z.string())
+    .optional()
+    .describe('rule ids that must appear among the reasons, in this order'),
 });
 
 /** A `policy.test.yaml` file. */

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../errors.ts';
-import { seededEnv } from '../model/env.ts';
 import type { CompiledPolicy, PolicyFile } from '../model/compiled-policy.ts';
 import type { Decision } from '../model/decision.ts';
+import { seededEnv } from '../model/env.ts';
 import type { RequestFacts } from '../model/facts.ts';
 import { emptySnapshot, type StateSnapshot } from '../model/snapshot.ts';
 import { decide } from '../pipeline/decide.ts';
@@ -36,7 +36,12 @@ export interface PolicyTestReport {
 const defaultNow = Date.UTC(2026, 0, 1, 12);
 
 /** Resolves snapshot entries keyed by quota/limit id to the store keys the policy uses for these facts. */
-function resolveSnapshot(policy: CompiledPolicy, facts: RequestFacts, snap: PolicyTestCase['snapshot'], nowMs: number): StateSnapshot {
+function resolveSnapshot(
+  policy: CompiledPolicy,
+  facts: RequestFacts,
+  snap: PolicyTestCase['snapshot'],
+  nowMs: number,
+): StateSnapshot {
   if (!snap) return emptySnapshot;
   const probe = decide(policy, facts, emptySnapshot, seededEnv(nowMs, 1));
   const charges = probe.kind === 'plan' ? probe.charges : [];
@@ -58,19 +63,30 @@ function compare(c: PolicyTestCase, d: Decision): TestMismatch[] {
   const e = c.expect;
   const out: TestMismatch[] = [];
   const check = (field: string, expected: unknown, actual: unknown) => {
-    if (expected !== undefined && JSON.stringify(expected) !== JSON.stringify(actual)) out.push({ field, expected, actual });
+    if (expected !== undefined && JSON.stringify(expected) !== JSON.stringify(actual))
+      out.push({ field, expected, actual });
   };
   const plan = d.kind === 'plan' ? d : undefined;
   const denial = d.kind === 'deny' ? d : undefined;
-  if ((e.denial !== undefined || e.status !== undefined) && !denial) out.push({ field: 'denial', expected: e.denial ?? e.status, actual: 'a plan' });
-  if (e.denial === undefined && e.status === undefined && denial) out.push({ field: 'decision', expected: 'a plan', actual: `denial ${denial.code}: ${denial.message}` });
+  if ((e.denial !== undefined || e.status !== undefined) && !denial)
+    out.push({ field: 'denial', expected: e.denial ?? e.status, actual: 'a plan' });
+  if (e.denial === undefined && e.status === undefined && denial)
+    out.push({ field: 'decision', expected: 'a plan', actual: `denial ${denial.code}: ${denial.message}` });
   check('denial', e.denial, denial?.code);
   check('status', e.status, denial?.status);
   check('route', e.route, plan?.routeId ?? denial?.routeId);
   check('target', e.target, plan?.target);
   check('deployment', e.deployment, plan?.candidates[0]?.id);
-  check('candidates', e.candidates, plan?.candidates.map((x) => x.id));
-  check('escalation', e.escalation, plan?.escalation.map((h) => h.to));
+  check(
+    'candidates',
+    e.candidates,
+    plan?.candidates.map((x) => x.id),
+  );
+  check(
+    'escalation',
+    e.escalation,
+    plan?.escalation.map((h) => h.to),
+  );
   if (e.cache !== undefined) check('cache', e.cache, plan?.cache?.ruleId ?? null);
   check('arm', e.arm, plan?.experiment?.arm);
   if (e.reasons) {
@@ -107,7 +123,13 @@ export function runPolicyTests(policy: CompiledPolicy, testFile: PolicyFile): Po
     const snapshot = resolveSnapshot(policy, facts, c.snapshot, nowMs);
     const decision = decide(policy, facts, snapshot, seededEnv(nowMs, c.seed ?? file.seed ?? 1));
     const mismatches = compare(c, decision);
-    return { name: c.name, line: locate(parsed.source, ['cases', i]).line, passed: mismatches.length === 0, mismatches, decision };
+    return {
+      name: c.name,
+      line: locate(parsed.source, ['cases', i]).line,
+      passed: mismatches.length === 0,
+      mismatches,
+      decision,
+    };
   });
   return { file: testFile.path, results, errors: [] };
 }

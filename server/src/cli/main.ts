@@ -1,4 +1,4 @@
-import { commandHelp, type CliCommand } from './cli-command.ts';
+import { type CliCommand, commandHelp } from './cli-command.ts';
 
 /** Top-level commands, loaded lazily so `switchyard policy check` never loads the HTTP server. */
 const commands: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
@@ -7,7 +7,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'check, test, explain and diff policies',
     load: async () => (await import('./policy.command.ts')).policyCommand,
   },
-  keys: { summary: 'create, list and revoke API keys', load: async () => (await import('./keys.command.ts')).keysCommand },
+  keys: {
+    summary: 'create, list and revoke API keys',
+    load: async () => (await import('./keys.command.ts')).keysCommand,
+  },
 };
 
 const usage = `switchyard: an LLM gateway driven by versioned YAML policies

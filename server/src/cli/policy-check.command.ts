@@ -10,18 +10,27 @@ export const policyCheckCommand: CliCommand = {
   <dir>            policy folder (every *.yaml in it except *.test.yaml) or a single file
   --format FORMAT  text (default) or json`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'text' } } });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { format: { type: 'string', default: 'text' } },
+    });
     const dir = positionals[0];
     if (!dir) throw new Error('missing policy folder; usage: switchyard policy check <dir>');
     const { files, result } = await compilePolicyFolder(dir);
     const errors = result.ok ? [] : result.errors;
     if (values.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ ok: result.ok, policy: result.ok ? result.policy.id : undefined, errors, warnings: result.warnings }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok: result.ok, policy: result.ok ? result.policy.id : undefined, errors, warnings: result.warnings }, null, 2)}\n`,
+      );
       return result.ok ? 0 : 1;
     }
     const all = [...errors, ...result.warnings];
     if (all.length > 0) process.stdout.write(`${renderDiagnostics(all, files)}\n\n`);
-    if (result.ok) process.stdout.write(`✓ ${result.policy.id}: ${files.length} file(s), ${countLine(0, result.warnings.length)}\n`);
+    if (result.ok)
+      process.stdout.write(
+        `✓ ${result.policy.id}: ${files.length} file(s), ${countLine(0, result.warnings.length)}\n`,
+      );
     else process.stdout.write(`✗ ${dir}: ${countLine(errors.length, result.warnings.length)}\n`);
     return result.ok ? 0 : 1;
   },

@@ -52,7 +52,10 @@ async function samples(requestsPath: string | undefined, dirs: string[]): Promis
           throw new Error(`${requestsPath}:${n}: not a JSON object`);
         }
         const r = testFactsSchema.safeParse(json);
-        if (!r.success) throw new Error(`${requestsPath}:${n}: ${r.error.issues.map((i) => `\`${i.path.join('.')}\` ${i.message.toLowerCase()}`).join('; ')}`);
+        if (!r.success)
+          throw new Error(
+            `${requestsPath}:${n}: ${r.error.issues.map((i) => `\`${i.path.join('.')}\` ${i.message.toLowerCase()}`).join('; ')}`,
+          );
         return factsWithDefaults(r.data);
       });
   }
@@ -93,7 +96,11 @@ export const policyDiffCommand: CliCommand = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { requests: { type: 'string' }, format: { type: 'string', default: 'text' }, now: { type: 'string' } },
+      options: {
+        requests: { type: 'string' },
+        format: { type: 'string', default: 'text' },
+        now: { type: 'string' },
+      },
     });
     const [oldDir, newDir] = positionals;
     if (!oldDir || !newDir) throw new Error('usage: switchyard policy diff <old-dir> <new-dir>');
@@ -101,24 +108,37 @@ export const policyDiffCommand: CliCommand = {
     const after = await compileOrExplain(newDir);
     const changes = diffPolicies(before, after);
     const nowMs = values.now ? Date.parse(values.now) : Date.now();
-    const impact = decisionImpact(before, after, await samples(values.requests, [oldDir, newDir]), () => seededEnv(nowMs, 1));
+    const impact = decisionImpact(before, after, await samples(values.requests, [oldDir, newDir]), () =>
+      seededEnv(nowMs, 1),
+    );
     const changed = impact.filter((i) => i.changed);
     if (values.format === 'json') {
-      process.stdout.write(`${JSON.stringify({ before: before.id, after: after.id, changes, impact: impact.map((i) => ({ facts: i.facts, changed: i.changed, changes: i.changes })) }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ before: before.id, after: after.id, changes, impact: impact.map((i) => ({ facts: i.facts, changed: i.changed, changes: i.changes })) }, null, 2)}\n`,
+      );
       return 0;
     }
     const md = values.format === 'markdown';
     const out: string[] = [];
-    out.push(md ? `### Policy diff: \`${before.id}\` → \`${after.id}\`` : `policy ${before.id} → ${after.id}`, '');
+    out.push(
+      md ? `### Policy diff: \`${before.id}\` → \`${after.id}\`` : `policy ${before.id} → ${after.id}`,
+      '',
+    );
     if (changes.length === 0) out.push('no semantic changes');
     const sections = [...new Set(changes.map((c) => c.section))];
     for (const s of sections) {
       out.push(md ? `**${s}**` : `${s}:`);
       if (md) out.push('```diff');
-      for (const c of changes.filter((x) => x.section === s)) out.push(md ? renderChange(c) : `  ${renderChange(c)}`);
+      for (const c of changes.filter((x) => x.section === s))
+        out.push(md ? renderChange(c) : `  ${renderChange(c)}`);
       if (md) out.push('```');
     }
-    out.push('', md ? `**Impact:** ${changed.length} of ${impact.length} sample request(s) decide differently` : `impact: ${changed.length} of ${impact.length} sample request(s) decide differently`);
+    out.push(
+      '',
+      md
+        ? `**Impact:** ${changed.length} of ${impact.length} sample request(s) decide differently`
+        : `impact: ${changed.length} of ${impact.length} sample request(s) decide differently`,
+    );
     for (const i of changed) {
       out.push(md ? `- \`${describeFacts(i.facts)}\`` : `  ${describeFacts(i.facts)}`);
       for (const line of i.changes) out.push(md ? `  - ${line}` : `      ${line}`);

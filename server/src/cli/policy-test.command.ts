@@ -1,7 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BadFixtureResult, checkBadFixture, type PolicyTestReport, runPolicyTests } from '@switchyard/engine';
+import {
+  type BadFixtureResult,
+  checkBadFixture,
+  type PolicyTestReport,
+  runPolicyTests,
+} from '@switchyard/engine';
 import { compilePolicyFolder } from '../policy-runtime/load-policy-folder.ts';
 import type { CliCommand } from './cli-command.ts';
 import { renderDiagnostics } from './print-diagnostics.ts';
@@ -42,7 +47,10 @@ export async function testPolicyFolder(dir: string): Promise<PolicyFolderTestRun
     } else {
       report = runPolicyTests(result.policy, { path: relative(process.cwd(), testPath), text });
       if (report.errors.length > 0) {
-        out.push(`✗ ${report.file} is not a valid test file:`, renderDiagnostics(report.errors, [{ path: report.file, text }]));
+        out.push(
+          `✗ ${report.file} is not a valid test file:`,
+          renderDiagnostics(report.errors, [{ path: report.file, text }]),
+        );
         failed++;
       }
       for (const r of report.results) {
@@ -53,7 +61,11 @@ export async function testPolicyFolder(dir: string): Promise<PolicyFolderTestRun
         }
         failed++;
         out.push(`  ✗ ${r.name} (${report.file}:${r.line})`);
-        for (const m of r.mismatches) out.push(`      ${m.field}: expected ${show(m.expected)}`, `      ${' '.repeat(m.field.length)}  actual   ${show(m.actual)}`);
+        for (const m of r.mismatches)
+          out.push(
+            `      ${m.field}: expected ${show(m.expected)}`,
+            `      ${' '.repeat(m.field.length)}  actual   ${show(m.actual)}`,
+          );
         out.push(`      reasons: ${r.decision.reasons.map((x) => x.rule).join(', ')}`);
       }
     }
@@ -71,7 +83,11 @@ export async function testPolicyFolder(dir: string): Promise<PolicyFolderTestRun
     } else {
       failed++;
       out.push(`  ✗ ${path}: ${r.problem}`);
-      if (r.actual.length > 0) out.push(`      actual errors:`, ...r.actual.map((a) => `        ${a.line}:${a.col} ${a.code} ${a.message}`));
+      if (r.actual.length > 0)
+        out.push(
+          `      actual errors:`,
+          ...r.actual.map((a) => `        ${a.line}:${a.col} ${a.code} ${a.message}`),
+        );
     }
   }
   return { report, bad, passed, failed, output: out.join('\n') };
@@ -87,8 +103,13 @@ export const policyTestCommand: CliCommand = {
 
   --format FORMAT  text (default) or json`,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'text' } } });
-    if (positionals.length === 0) throw new Error('missing policy folder; usage: switchyard policy test <dir>');
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { format: { type: 'string', default: 'text' } },
+    });
+    if (positionals.length === 0)
+      throw new Error('missing policy folder; usage: switchyard policy test <dir>');
     let passed = 0;
     let failed = 0;
     const json: unknown[] = [];
@@ -101,13 +122,22 @@ export const policyTestCommand: CliCommand = {
           dir,
           passed: run.passed,
           failed: run.failed,
-          cases: run.report?.results.map((r) => ({ name: r.name, line: r.line, passed: r.passed, mismatches: r.mismatches })),
+          cases: run.report?.results.map((r) => ({
+            name: r.name,
+            line: r.line,
+            passed: r.passed,
+            mismatches: r.mismatches,
+          })),
           bad: run.bad.map((b) => ({ file: b.file, passed: b.passed, problem: b.problem })),
         });
       } else process.stdout.write(`${dir}\n${run.output}\n`);
     }
-    if (values.format === 'json') process.stdout.write(`${JSON.stringify({ passed, failed, folders: json }, null, 2)}\n`);
-    else process.stdout.write(`\npolicy tests ${failed === 0 ? 'passed' : 'FAILED'}: ${passed} passed, ${failed} failed\n`);
+    if (values.format === 'json')
+      process.stdout.write(`${JSON.stringify({ passed, failed, folders: json }, null, 2)}\n`);
+    else
+      process.stdout.write(
+        `\npolicy tests ${failed === 0 ? 'passed' : 'FAILED'}: ${passed} passed, ${failed} failed\n`,
+      );
     return failed === 0 ? 0 : 1;
   },
 };

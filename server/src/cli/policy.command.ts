@@ -1,10 +1,22 @@
 import type { CliCommand } from './cli-command.ts';
 
 const subcommands: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
-  check: { summary: 'parse, validate and compile; report every error with file:line:col', load: async () => (await import('./policy-check.command.ts')).policyCheckCommand },
-  test: { summary: 'run policy.test.yaml cases and bad/*.yaml fixtures', load: async () => (await import('./policy-test.command.ts')).policyTestCommand },
-  explain: { summary: 'show the decision for a request and every rule considered', load: async () => (await import('./policy-explain.command.ts')).policyExplainCommand },
-  diff: { summary: 'semantic diff of two policies and which sample decisions change', load: async () => (await import('./policy-diff.command.ts')).policyDiffCommand },
+  check: {
+    summary: 'parse, validate and compile; report every error with file:line:col',
+    load: async () => (await import('./policy-check.command.ts')).policyCheckCommand,
+  },
+  test: {
+    summary: 'run policy.test.yaml cases and bad/*.yaml fixtures',
+    load: async () => (await import('./policy-test.command.ts')).policyTestCommand,
+  },
+  explain: {
+    summary: 'show the decision for a request and every rule considered',
+    load: async () => (await import('./policy-explain.command.ts')).policyExplainCommand,
+  },
+  diff: {
+    summary: 'semantic diff of two policies and which sample decisions change',
+    load: async () => (await import('./policy-diff.command.ts')).policyDiffCommand,
+  },
 };
 
 /** `switchyard policy <check|test|explain|diff>`. */
@@ -21,7 +33,9 @@ Run \`switchyard policy <subcommand> --help\` for its options.`,
     const [name, ...rest] = argv;
     const sub = name ? subcommands[name] : undefined;
     if (!sub) {
-      process.stderr.write(`${name ? `unknown policy subcommand \`${name}\`\n\n` : ''}${policyCommand.usage}\n`);
+      process.stderr.write(
+        `${name ? `unknown policy subcommand \`${name}\`\n\n` : ''}${policyCommand.usage}\n`,
+      );
       return 2;
     }
     const command = await sub.load();

@@ -12,7 +12,10 @@ export function renderDiagnostics(diagnostics: readonly Diagnostic[], files: rea
     const src = text?.split(/\r?\n/)[d.line - 1];
     if (src !== undefined) {
       const gutter = String(d.line).padStart(5);
-      lines.push(`${gutter} | ${src}`, `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, d.col - 1))}^`);
+      lines.push(
+        `${gutter} | ${src}`,
+        `${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, d.col - 1))}^`,
+      );
     }
   }
   return lines.join('\n');

@@ -19,7 +19,13 @@ export interface ToolCall {
 export type ChatMessage =
   | { role: 'system' | 'developer'; content: string | ContentPart[]; name?: string }
   | { role: 'user'; content: string | ContentPart[]; name?: string }
-  | { role: 'assistant'; content?: string | ContentPart[] | null; name?: string; tool_calls?: ToolCall[]; refusal?: string | null }
+  | {
+      role: 'assistant';
+      content?: string | ContentPart[] | null;
+      name?: string;
+      tool_calls?: ToolCall[];
+      refusal?: string | null;
+    }
   | { role: 'tool'; content: string | ContentPart[]; tool_call_id: string };
 
 /** A function tool offered to the model. */
@@ -46,7 +52,13 @@ export interface ChatRequest {
   tools?: ToolDefinition[];
   tool_choice?: 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
   parallel_tool_calls?: boolean;
-  response_format?: { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean } };
+  response_format?:
+    | { type: 'text' }
+    | { type: 'json_object' }
+    | {
+        type: 'json_schema';
+        json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean };
+      };
   logprobs?: boolean | null;
   top_logprobs?: number | null;
   presence_penalty?: number | null;
@@ -107,7 +119,12 @@ export interface ChatChunk {
       role?: 'assistant';
       content?: string | null;
       refusal?: string | null;
-      tool_calls?: { index: number; id?: string; type?: 'function'; function?: { name?: string; arguments?: string } }[];
+      tool_calls?: {
+        index: number;
+        id?: string;
+        type?: 'function';
+        function?: { name?: string; arguments?: string };
+      }[];
     };
     finish_reason: FinishReason | null;
     /**

@@ -6,7 +6,6 @@ import { OpenAiAdapter } from './openai/adapter.ts';
 import { OpenAiCompatibleAdapter } from './openai-compatible/adapter.ts';
 import { SimulatorAdapter } from './simulator/adapter.ts';
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a policy's secret reference, not a template.
 const key = '${env:KEY}';
 
 describe('createProviderAdapter', () => {

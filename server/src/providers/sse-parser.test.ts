@@ -3,7 +3,12 @@ import { parseSse } from './sse-parser.ts';
 
 async function collect(chunks: string[]) {
   const out = [];
-  for await (const e of parseSse((async function* () { yield* chunks.map((c) => new TextEncoder().encode(c)); })())) out.push(e);
+  for await (const e of parseSse(
+    (async function* () {
+      yield* chunks.map((c) => new TextEncoder().encode(c));
+    })(),
+  ))
+    out.push(e);
   return out;
 }
 
@@ -19,7 +24,9 @@ describe('parseSse', () => {
   });
 
   it('handles CRLF split between chunks, comments and multi-line data', async () => {
-    expect(await collect([': keep-alive\r', '\n', 'data: a\r', '\ndata: b\r\n\r', '\n'])).toEqual([{ event: undefined, data: 'a\nb' }]);
+    expect(await collect([': keep-alive\r', '\n', 'data: a\r', '\ndata: b\r\n\r', '\n'])).toEqual([
+      { event: undefined, data: 'a\nb' },
+    ]);
   });
 
   it('emits a final event that has no trailing blank line', async () => {

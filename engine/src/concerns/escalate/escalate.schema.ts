@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
 /** Outcomes that move a request to the next model in its escalation chain. */
-export const escalationTriggers = ['error', 'timeout', 'length', 'refusal', 'lowConfidence', 'invalidJson'] as const;
+export const escalationTriggers = [
+  'error',
+  'timeout',
+  'length',
+  'refusal',
+  'lowConfidence',
+  'invalidJson',
+] as const;
 
 /** An escalation trigger. */
 export type EscalationTrigger = (typeof escalationTriggers)[number];

@@ -30,7 +30,11 @@ export function quotaWindowBounds(window: QuotaWindow, nowMs: number): [number, 
 }
 
 /** Upper bound of a request's cost in USD over the given deployments (the most expensive one). */
-export function costUpperBound(deployments: readonly Deployment[], inputTokens: number, outputTokens: number): number {
+export function costUpperBound(
+  deployments: readonly Deployment[],
+  inputTokens: number,
+  outputTokens: number,
+): number {
   let max = 0;
   for (const d of deployments) {
     const c = (inputTokens * d.price.inPerMTok + outputTokens * d.price.outPerMTok) / 1e6;
@@ -48,7 +52,12 @@ function currentWindow(q: CompiledQuota, tenant: string, scope: string, nowMs: n
   if (m === undefined || nowMs >= m.end || nowMs < m.start) {
     const start = windowStart(q.window, nowMs);
     if (q.memo.size >= memoLimit) q.memo.clear();
-    m = { start, end: windowEnd(q.window, start), key: `q|${tenant}|${q.id}|${scope}|${start}`, fixed: undefined };
+    m = {
+      start,
+      end: windowEnd(q.window, start),
+      key: `q|${tenant}|${q.id}|${scope}|${start}`,
+      fixed: undefined,
+    };
     q.memo.set(scope, m);
   }
   return m;
@@ -61,9 +70,22 @@ export interface QuotaOutcome {
 }
 
 /** The same reservations for an escalation hop: same keys, amounts bounded by the hop's model. */
-export function chargesForHop(charges: readonly Charge[], candidates: readonly Deployment[], inputTokens: number, outputTokens: number): Charge[] {
+export function chargesForHop(
+  charges: readonly Charge[],
+  candidates: readonly Deployment[],
+  inputTokens: number,
+  outputTokens: number,
+): Charge[] {
   return charges.map((c) =>
-    c.unit === 'requests' ? c : { ...c, amount: c.unit === 'tokens' ? inputTokens + outputTokens : costUpperBound(candidates, inputTokens, outputTokens) },
+    c.unit === 'requests'
+      ? c
+      : {
+          ...c,
+          amount:
+            c.unit === 'tokens'
+              ? inputTokens + outputTokens
+              : costUpperBound(candidates, inputTokens, outputTokens),
+        },
   );
 }
 
@@ -89,13 +111,37 @@ export function planCharges(
     let charge: Charge;
     if (q.unit === 'requests') {
       // A request always reserves 1: the charge is the same object for the whole window.
-      charge = m.fixed ??= Object.freeze({ key: m.key, quotaId: q.id, per: q.per, unit: q.unit, window: q.window, windowStartMs: m.start, windowEndMs: m.end, limit: q.limit, amount: 1 });
+      charge = m.fixed ??= Object.freeze({
+        key: m.key,
+        quotaId: q.id,
+        per: q.per,
+        unit: q.unit,
+        window: q.window,
+        windowStartMs: m.start,
+        windowEndMs: m.end,
+        limit: q.limit,
+        amount: 1,
+      });
     } else {
-      const amount = q.unit === 'tokens' ? facts.inputTokens + outputTokens : costUpperBound(candidates, facts.inputTokens, outputTokens);
-      charge = { key: m.key, quotaId: q.id, per: q.per, unit: q.unit, window: q.window, windowStartMs: m.start, windowEndMs: m.end, limit: q.limit, amount };
+      const amount =
+        q.unit === 'tokens'
+          ? facts.inputTokens + outputTokens
+          : costUpperBound(candidates, facts.inputTokens, outputTokens);
+      charge = {
+        key: m.key,
+        quotaId: q.id,
+        per: q.per,
+        unit: q.unit,
+        window: q.window,
+        windowStartMs: m.start,
+        windowEndMs: m.end,
+        limit: q.limit,
+        amount,
+      };
     }
     charges.push(charge);
-    if (exceeded === undefined && used !== undefined && (used[charge.key] ?? 0) + charge.amount > q.limit) exceeded = charge;
+    if (exceeded === undefined && used !== undefined && (used[charge.key] ?? 0) + charge.amount > q.limit)
+      exceeded = charge;
   }
   return { charges, exceeded };
 }

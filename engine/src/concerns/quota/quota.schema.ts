@@ -9,7 +9,11 @@ export type QuotaWindow = (typeof quotaWindows)[number];
 /** A cap on tokens, requests or USD over a calendar window, per tenant or per key. */
 export const quotaSchema = z
   .strictObject({
-    id: z.string().regex(/^[a-zA-Z0-9._-]+$/).optional().describe('unique id within the tenant; defaults to `<per>-<window>-<unit>`'),
+    id: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]+$/)
+      .optional()
+      .describe('unique id within the tenant; defaults to `<per>-<window>-<unit>`'),
     per: z.enum(['tenant', 'key']).describe('who the cap applies to'),
     window: z.enum(quotaWindows).describe('calendar window, UTC'),
     tokens: z.number().int().positive().optional().describe('input + output tokens'),

@@ -20,7 +20,16 @@ function checkFor(l: CompiledLimit, tenant: string, scope: string, cost: number)
   }
   // A request bucket always takes 1: the check is the same object every time.
   if (l.unit === 'requests' && m.fixed !== undefined) return m.fixed;
-  const check: LimitCheck = { key: m.key, limitId: l.id, per: l.per, unit: l.unit, capacity: l.capacity, refillPerSec: l.refillPerSec, cost, headerLimit: l.headerLimit };
+  const check: LimitCheck = {
+    key: m.key,
+    limitId: l.id,
+    per: l.per,
+    unit: l.unit,
+    capacity: l.capacity,
+    refillPerSec: l.refillPerSec,
+    cost,
+    headerLimit: l.headerLimit,
+  };
   if (l.unit === 'requests') m.fixed = Object.freeze(check);
   return check;
 }
@@ -44,14 +53,27 @@ export function planLimits(
   let exceeded: RateLimitOutcome['exceeded'];
   const buckets = snapshot.buckets;
   for (const l of specs) {
-    const scope = l.per === 'tenant' ? tenant.name : l.per === 'key' ? facts.keyId : l.per === 'route' ? routeId : l.per === 'model' ? target : facts.endpoint;
+    const scope =
+      l.per === 'tenant'
+        ? tenant.name
+        : l.per === 'key'
+          ? facts.keyId
+          : l.per === 'route'
+            ? routeId
+            : l.per === 'model'
+              ? target
+              : facts.endpoint;
     const check = checkFor(l, tenant.name, scope, l.unit === 'tokens' ? facts.inputTokens + outputTokens : 1);
     limits.push(check);
     if (exceeded !== undefined) continue;
     const level = buckets?.[check.key];
-    const tokens = level === undefined ? l.capacity : Math.min(l.capacity, level.tokens + (Math.max(0, env.nowMs - level.atMs) / 1000) * l.refillPerSec);
+    const tokens =
+      level === undefined
+        ? l.capacity
+        : Math.min(l.capacity, level.tokens + (Math.max(0, env.nowMs - level.atMs) / 1000) * l.refillPerSec);
     if (tokens < check.cost) {
-      const wait = check.cost > l.capacity ? 60_000 : Math.ceil(((check.cost - tokens) / l.refillPerSec) * 1000);
+      const wait =
+        check.cost > l.capacity ? 60_000 : Math.ceil(((check.cost - tokens) / l.refillPerSec) * 1000);
       exceeded = { limit: check, retryAfterMs: wait };
     }
   }

@@ -4,7 +4,12 @@ import type { ResilienceSettings } from './resilience.schema.ts';
 /** Checks that per-model resilience overrides name declared models. */
 export function checkResilience(ctx: CompileContext): void {
   for (const model of Object.keys(ctx.spec.resilience.overrides)) {
-    if (!isDeclaredModel(ctx, model)) ctx.error('SY_POLICY_UNKNOWN_MODEL', ['resilience', 'overrides', model], `resilience override for unknown model \`${model}\``);
+    if (!isDeclaredModel(ctx, model))
+      ctx.error(
+        'SY_POLICY_UNKNOWN_MODEL',
+        ['resilience', 'overrides', model],
+        `resilience override for unknown model \`${model}\``,
+      );
   }
 }
 

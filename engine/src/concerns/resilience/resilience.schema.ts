@@ -3,7 +3,12 @@ import { z } from 'zod';
 /** Upstream timeouts; each ends the upstream call and is reported as a 504. */
 export const timeoutsSchema = z.strictObject({
   connectMs: z.number().int().positive().default(2000).describe('TCP + TLS connect'),
-  firstTokenMs: z.number().int().positive().default(15_000).describe('until response headers / first streamed token'),
+  firstTokenMs: z
+    .number()
+    .int()
+    .positive()
+    .default(15_000)
+    .describe('until response headers / first streamed token'),
   idleMs: z.number().int().positive().default(30_000).describe('between two streamed chunks'),
   totalMs: z.number().int().positive().default(120_000).describe('whole upstream call'),
 });
@@ -17,7 +22,12 @@ export const retrySchema = z.strictObject({
     .describe('statuses and failure kinds that are retried'),
   backoffMs: z.number().int().min(0).default(100).describe('base of the exponential backoff (jittered)'),
   maxBackoffMs: z.number().int().min(0).default(2000).describe('backoff cap'),
-  budgetRatio: z.number().min(0).max(1).default(0.2).describe('retries at most this share of recent requests'),
+  budgetRatio: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.2)
+    .describe('retries at most this share of recent requests'),
 });
 
 /** Circuit breaker per deployment. */
@@ -30,7 +40,12 @@ export const breakerSchema = z.strictObject({
 
 /** Bounded concurrency and queue per deployment. */
 export const queueSchema = z.strictObject({
-  maxConcurrent: z.number().int().positive().default(256).describe('concurrent upstream calls per deployment'),
+  maxConcurrent: z
+    .number()
+    .int()
+    .positive()
+    .default(256)
+    .describe('concurrent upstream calls per deployment'),
   maxQueued: z.number().int().min(0).default(512).describe('requests waiting beyond that'),
   maxWaitMs: z.number().int().min(0).default(2000).describe('longest wait in the queue'),
 });

@@ -1,7 +1,7 @@
+import type { z } from 'zod';
 import { compileJsonLogic, type LogicFn, type LogicProblem, truthy } from '../../logic/compile-json-logic.ts';
 import type { CompiledCondition } from '../../model/compiled-policy.ts';
 import type { RequestFacts } from '../../model/facts.ts';
-import type { z } from 'zod';
 import type { matchSchema } from './route.schema.ts';
 
 type MatchSpec = z.output<typeof matchSchema>;
@@ -32,8 +32,11 @@ function matches(c: ConditionData, f: RequestFacts): boolean {
   if (c.tenants !== undefined && !has(c.tenants, f.tenant)) return false;
   if (c.stream !== undefined && f.stream !== c.stream) return false;
   if (c.hasTools !== undefined && f.hasTools !== c.hasTools) return false;
-  if (c.tags !== undefined) for (let i = 0; i < c.tags.length; i++) if (!has(f.tags, c.tags[i]!)) return false;
-  if (c.metaKeys !== undefined) for (let i = 0; i < c.metaKeys.length; i++) if (f.metadata[c.metaKeys[i]!] !== c.metaValues![i]) return false;
+  if (c.tags !== undefined)
+    for (let i = 0; i < c.tags.length; i++) if (!has(f.tags, c.tags[i]!)) return false;
+  if (c.metaKeys !== undefined)
+    for (let i = 0; i < c.metaKeys.length; i++)
+      if (f.metadata[c.metaKeys[i]!] !== c.metaValues![i]) return false;
   return c.when === undefined || truthy(c.when(f));
 }
 
@@ -41,7 +44,11 @@ function matches(c: ConditionData, f: RequestFacts): boolean {
  * Compiles a rule's `match` (declarative conditions) and `when` (JSON Logic) into one predicate.
  * Cheap equality checks run first and nothing is allocated while matching.
  */
-export function compileCondition(match: MatchSpec | undefined, when: unknown, problems: LogicProblem[]): CompiledCondition {
+export function compileCondition(
+  match: MatchSpec | undefined,
+  when: unknown,
+  problems: LogicProblem[],
+): CompiledCondition {
   const c: ConditionData = {
     models: match?.model === undefined ? undefined : oneOf(match.model),
     endpoints: match?.endpoint === undefined ? undefined : oneOf(match.endpoint),
@@ -62,15 +69,19 @@ export function compileCondition(match: MatchSpec | undefined, when: unknown, pr
     metadata: match?.metadata,
     test: isCatchAll ? () => true : (f) => matches(c, f),
     whyNot(f) {
-      if (c.models && !has(c.models, f.model)) return `model \`${f.model}\` is not ${c.models.map((m) => `\`${m}\``).join(' or ')}`;
-      if (c.endpoints && !has(c.endpoints, f.endpoint)) return `endpoint \`${f.endpoint}\` is not ${c.endpoints.join(' or ')}`;
-      if (c.tenants && !has(c.tenants, f.tenant)) return `tenant \`${f.tenant}\` is not ${c.tenants.map((t) => `\`${t}\``).join(' or ')}`;
+      if (c.models && !has(c.models, f.model))
+        return `model \`${f.model}\` is not ${c.models.map((m) => `\`${m}\``).join(' or ')}`;
+      if (c.endpoints && !has(c.endpoints, f.endpoint))
+        return `endpoint \`${f.endpoint}\` is not ${c.endpoints.join(' or ')}`;
+      if (c.tenants && !has(c.tenants, f.tenant))
+        return `tenant \`${f.tenant}\` is not ${c.tenants.map((t) => `\`${t}\``).join(' or ')}`;
       if (c.stream !== undefined && f.stream !== c.stream) return `stream is not ${c.stream}`;
       if (c.hasTools !== undefined && f.hasTools !== c.hasTools) return `hasTools is not ${c.hasTools}`;
       const missing = c.tags?.filter((t) => !f.tags.includes(t));
       if (missing?.length) return `missing tag(s) ${missing.map((t) => `\`${t}\``).join(', ')}`;
       const wrong = c.metaKeys?.filter((k, i) => f.metadata[k] !== c.metaValues![i]);
-      if (wrong?.length) return `metadata ${wrong.map((k) => `${k}=\`${c.metaValues![c.metaKeys!.indexOf(k)]}\``).join(', ')} not present`;
+      if (wrong?.length)
+        return `metadata ${wrong.map((k) => `${k}=\`${c.metaValues![c.metaKeys!.indexOf(k)]}\``).join(', ')} not present`;
       if (c.when && !truthy(c.when(f))) return '`when` is false';
       return undefined;
     },
@@ -86,7 +97,8 @@ export function matchSubsumes(earlier: MatchSpec | undefined, later: MatchSpec |
   const l = later ?? {};
   const within = (ev: string | readonly string[] | undefined, lv: string | readonly string[] | undefined) =>
     ev === undefined || (lv !== undefined && oneOf(lv).every((x) => oneOf(ev).includes(x)));
-  if (!within(e.model, l.model) || !within(e.tenant, l.tenant) || !within(e.endpoint, l.endpoint)) return false;
+  if (!within(e.model, l.model) || !within(e.tenant, l.tenant) || !within(e.endpoint, l.endpoint))
+    return false;
   if (e.stream !== undefined && e.stream !== l.stream) return false;
   if (e.hasTools !== undefined && e.hasTools !== l.hasTools) return false;
   if (e.tags && !e.tags.every((t) => l.tags?.includes(t))) return false;

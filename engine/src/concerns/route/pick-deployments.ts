@@ -5,7 +5,10 @@ import type { Env } from '../../model/env.ts';
 import type { StateSnapshot } from '../../model/snapshot.ts';
 
 /** Why no deployment of a model could take a request. */
-export type NoDeploymentReason = 'unsupported_capability' | 'context_length_exceeded' | 'no_healthy_deployment';
+export type NoDeploymentReason =
+  | 'unsupported_capability'
+  | 'context_length_exceeded'
+  | 'no_healthy_deployment';
 
 /** Ordered candidates and the index of the one picked first, or why there are none. */
 export type DeploymentPick =
@@ -58,10 +61,15 @@ export function pickDeployments(
     const d = ds[i]!;
     let why: string | undefined;
     if ((model.capabilityMasks[i]! & needs) !== needs) {
-      why = trace ? `lacks capability ${capabilityNames(needs & ~model.capabilityMasks[i]!).map((c) => `\`${c}\``).join(', ')}` : '';
+      why = trace
+        ? `lacks capability ${capabilityNames(needs & ~model.capabilityMasks[i]!)
+            .map((c) => `\`${c}\``)
+            .join(', ')}`
+        : '';
     } else {
       capable++;
-      if (tokensNeeded > d.contextWindow) why = trace ? `needs ${tokensNeeded} tokens, context window is ${d.contextWindow}` : '';
+      if (tokensNeeded > d.contextWindow)
+        why = trace ? `needs ${tokensNeeded} tokens, context window is ${d.contextWindow}` : '';
       else {
         fits++;
         if (breakers !== undefined && breakers[d.id] === 'open') why = 'breaker open';
@@ -77,9 +85,25 @@ export function pickDeployments(
     } else if (skipped) eligible!.push(i);
   }
   if (skipped && eligible!.length === 0) {
-    if (capable === 0) return { ok: false, reason: 'unsupported_capability', detail: `no deployment of \`${model.name}\` supports ${capabilityNames(needs).map((n) => `\`${n}\``).join(', ')}` };
-    if (fits === 0) return { ok: false, reason: 'context_length_exceeded', detail: `the request needs ${tokensNeeded} tokens, more than any deployment of \`${model.name}\` allows` };
-    return { ok: false, reason: 'no_healthy_deployment', detail: `every deployment of \`${model.name}\` has an open breaker` };
+    if (capable === 0)
+      return {
+        ok: false,
+        reason: 'unsupported_capability',
+        detail: `no deployment of \`${model.name}\` supports ${capabilityNames(needs)
+          .map((n) => `\`${n}\``)
+          .join(', ')}`,
+      };
+    if (fits === 0)
+      return {
+        ok: false,
+        reason: 'context_length_exceeded',
+        detail: `the request needs ${tokensNeeded} tokens, more than any deployment of \`${model.name}\` allows`,
+      };
+    return {
+      ok: false,
+      reason: 'no_healthy_deployment',
+      detail: `every deployment of \`${model.name}\` has an open breaker`,
+    };
   }
   const picked = weightedIndex(model, eligible, env);
   const order = model.orders[picked]!;
@@ -87,7 +111,10 @@ export function pickDeployments(
   trace?.push({
     rule: `deployment:${ds[picked]!.id}`,
     outcome: 'applied',
-    detail: candidates.length > 1 ? `picked by weight (${ds[picked]!.weight} of ${candidates.reduce((s, d) => s + d.weight, 0)})` : 'only eligible deployment',
+    detail:
+      candidates.length > 1
+        ? `picked by weight (${ds[picked]!.weight} of ${candidates.reduce((s, d) => s + d.weight, 0)})`
+        : 'only eligible deployment',
   });
   return { ok: true, candidates, pickedIndex: picked };
 }

@@ -23,7 +23,10 @@ function indexRoutes(routes: readonly CompiledRoute[]): RouteIndex {
     if (c.tags?.length) push(byTag, c.tags[0]!, r);
     else if (meta) {
       let byValue = byMetadata.get(meta[0]);
-      if (!byValue) byMetadata.set(meta[0], (byValue = new Map()));
+      if (!byValue) {
+        byValue = new Map();
+        byMetadata.set(meta[0], byValue);
+      }
       push(byValue, meta[1], r);
     } else if (c.tenants?.length) for (const t of c.tenants) push(byTenant, t, r);
     else rest.push(r);
@@ -35,10 +38,18 @@ function indexRoutes(routes: readonly CompiledRoute[]): RouteIndex {
  * Indexes routes by the requested model they can match (routes naming it and routes naming no
  * model), then within that by tag, tenant or metadata, so `decide()` tests only routes that can match.
  */
-export function indexRoutesByModel(routes: readonly CompiledRoute[]): { byModel: Map<string, RouteIndex>; any: RouteIndex } {
+export function indexRoutesByModel(routes: readonly CompiledRoute[]): {
+  byModel: Map<string, RouteIndex>;
+  any: RouteIndex;
+} {
   const byModel = new Map<string, RouteIndex>();
   for (const model of new Set(routes.flatMap((r) => r.condition.models ?? []))) {
-    byModel.set(model, indexRoutes(routes.filter((r) => r.condition.models === undefined || r.condition.models.includes(model))));
+    byModel.set(
+      model,
+      indexRoutes(
+        routes.filter((r) => r.condition.models === undefined || r.condition.models.includes(model)),
+      ),
+    );
   }
   return { byModel, any: indexRoutes(routes.filter((r) => r.condition.models === undefined)) };
 }
@@ -57,7 +68,11 @@ export function firstMatchingRoute(index: RouteIndex, facts: RequestFacts): Comp
   return best;
 }
 
-function firstIn(list: readonly CompiledRoute[] | undefined, facts: RequestFacts, best: CompiledRoute | undefined): CompiledRoute | undefined {
+function firstIn(
+  list: readonly CompiledRoute[] | undefined,
+  facts: RequestFacts,
+  best: CompiledRoute | undefined,
+): CompiledRoute | undefined {
   if (list === undefined) return best;
   for (let i = 0; i < list.length; i++) {
     const r = list[i]!;
@@ -76,14 +91,35 @@ export function compileRoutes(ctx: CompileContext): CompiledRoute[] {
   const out: CompiledRoute[] = [];
   ctx.spec.routes.forEach((r, i) => {
     const at = ['routes', i];
-    if (seen.has(r.id)) ctx.error('SY_POLICY_DUPLICATE_ID', [...at, 'id'], `route id \`${r.id}\` is already used by routes[${seen.get(r.id)}]`);
+    if (seen.has(r.id))
+      ctx.error(
+        'SY_POLICY_DUPLICATE_ID',
+        [...at, 'id'],
+        `route id \`${r.id}\` is already used by routes[${seen.get(r.id)}]`,
+      );
     seen.set(r.id, i);
-    if (r.target === undefined && r.experiment === undefined) ctx.error('SY_POLICY_MISSING_FIELD', at, `route \`${r.id}\` needs a \`target\` or an \`experiment\``);
-    if (r.target !== undefined && r.experiment !== undefined) ctx.error('SY_POLICY_INVALID_VALUE', [...at, 'experiment'], `route \`${r.id}\` sets both \`target\` and \`experiment\`; keep one`);
-    if (r.target !== undefined && !isDeclaredModel(ctx, r.target)) ctx.error('SY_POLICY_UNKNOWN_MODEL', [...at, 'target'], `route \`${r.id}\` targets unknown model \`${r.target}\``);
+    if (r.target === undefined && r.experiment === undefined)
+      ctx.error('SY_POLICY_MISSING_FIELD', at, `route \`${r.id}\` needs a \`target\` or an \`experiment\``);
+    if (r.target !== undefined && r.experiment !== undefined)
+      ctx.error(
+        'SY_POLICY_INVALID_VALUE',
+        [...at, 'experiment'],
+        `route \`${r.id}\` sets both \`target\` and \`experiment\`; keep one`,
+      );
+    if (r.target !== undefined && !isDeclaredModel(ctx, r.target))
+      ctx.error(
+        'SY_POLICY_UNKNOWN_MODEL',
+        [...at, 'target'],
+        `route \`${r.id}\` targets unknown model \`${r.target}\``,
+      );
     let armTargets: string[] = [];
     if (r.experiment !== undefined) {
-      if (!ctx.declared.experiments.has(r.experiment)) ctx.error('SY_POLICY_UNKNOWN_EXPERIMENT', [...at, 'experiment'], `route \`${r.id}\` names unknown experiment \`${r.experiment}\``);
+      if (!ctx.declared.experiments.has(r.experiment))
+        ctx.error(
+          'SY_POLICY_UNKNOWN_EXPERIMENT',
+          [...at, 'experiment'],
+          `route \`${r.id}\` names unknown experiment \`${r.experiment}\``,
+        );
       armTargets = ctx.spec.experiments.find((e) => e.id === r.experiment)?.arms.map((a) => a.target) ?? [];
     }
     const problems: LogicProblem[] = [];
@@ -113,8 +149,13 @@ export function compileRoutes(ctx: CompileContext): CompiledRoute[] {
       const earlier = ctx.spec.routes[i]!;
       const earlierIsPure = earlier.when === undefined || earlier.when === true;
       if (earlierIsPure && matchSubsumes(earlier.match, later.match)) {
-        const why = earlier.match === undefined ? 'matches every request' : 'matches every request this one would';
-        ctx.error('SY_POLICY_UNREACHABLE_ROUTE', ['routes', j, 'id'], `route \`${later.id}\` is unreachable: route \`${earlier.id}\` (routes[${i}]) ${why}; move it below or narrow the earlier one`);
+        const why =
+          earlier.match === undefined ? 'matches every request' : 'matches every request this one would';
+        ctx.error(
+          'SY_POLICY_UNREACHABLE_ROUTE',
+          ['routes', j, 'id'],
+          `route \`${later.id}\` is unreachable: route \`${earlier.id}\` (routes[${i}]) ${why}; move it below or narrow the earlier one`,
+        );
         break;
       }
     }

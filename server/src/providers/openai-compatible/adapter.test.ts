@@ -19,7 +19,6 @@ describeOpenAiWireContract({
   spec: (baseUrl) => ({
     type: 'openai-compatible',
     baseUrl,
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a policy's secret reference, not a template.
     apiKey: '${env:VLLM_API_KEY}',
     maxConnections: 4,
   }),

@@ -8,7 +8,6 @@ import { OpenAiAdapter } from './adapter.ts';
 
 const openAiSpec = (overrides: Partial<ProviderSpec> = {}): ProviderSpec => ({
   type: 'openai',
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a policy's secret reference, not a template.
   apiKey: '${env:OPENAI_API_KEY}',
   maxConnections: 4,
   ...overrides,

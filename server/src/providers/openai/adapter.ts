@@ -16,7 +16,6 @@ export interface OpenAiAdapterOptions {
 export class OpenAiAdapter extends OpenAiBaseAdapter {
   constructor(spec: ProviderSpec, options: OpenAiAdapterOptions = {}) {
     if (!spec.apiKey)
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the message shows the policy's secret syntax.
       throw new Error('an `openai` provider needs `apiKey`, e.g. `apiKey: ${env:OPENAI_API_KEY}`');
     super(spec, {
       defaultBaseUrl: openAiDefaultBaseUrl,
