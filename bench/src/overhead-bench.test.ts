@@ -19,13 +19,21 @@ describe('overhead bench harness', () => {
   it('measures the fake upstream and the passthrough, then stops every process it started', async () => {
     report = await runOverheadBench({
       targets: ['direct', 'passthrough'],
-      scenarios: overheadScenarios.filter((s) => ['chat-c32', 'chat-open-300', 'stream-c64', 'embed-c32'].includes(s.name)),
+      scenarios: overheadScenarios.filter((s) =>
+        ['chat-c32', 'chat-open-300', 'stream-c64', 'embed-c32'].includes(s.name),
+      ),
       timing: { rounds: 1, initialWarmupMs: 200, warmupMs: 100, shortMs: 400, longMs: 400 },
       pin: false,
     });
     expect(report.meta.targets).toEqual(['direct', 'passthrough']);
-    expect(report.scenarios.map((s) => s.name)).toEqual(['chat-c32', 'chat-open-300', 'stream-c64', 'embed-c32']);
-    for (const { pids } of Object.values(report.meta.gatewayProcesses)) for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    expect(report.scenarios.map((s) => s.name)).toEqual([
+      'chat-c32',
+      'chat-open-300',
+      'stream-c64',
+      'embed-c32',
+    ]);
+    for (const { pids } of Object.values(report.meta.gatewayProcesses))
+      for (const pid of pids) expect(isAlive(pid)).toBe(false);
   }, 30_000);
 
   it('produces sane numbers for every scenario and target: requests, no errors, p99 ≥ p50', () => {

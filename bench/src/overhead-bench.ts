@@ -34,7 +34,7 @@ import {
   targetNames,
   targetRequest,
 } from './overhead-scenarios.ts';
-import { clockTicksPerSecond, findProcessTree, readPeakRssMb } from './process-stats.ts';
+import { clockTicksPerSecond, findProcessTree, readPeakRssMb, readStatusKb } from './process-stats.ts';
 import {
   detectPinning,
   type Pinning,
@@ -87,7 +87,7 @@ export interface OverheadBenchReport {
     portkeyVersion: string | undefined;
     switchyardLogLevel: string;
     /** The processes each gateway was charged for, and the core it ran on. */
-    gatewayProcesses: Record<string, { pids: number[]; core: number | undefined }>;
+    gatewayProcesses: Record<string, { pids: number[]; core: number | undefined; idleRssMb: number }>;
     notes: string[];
   };
   scenarios: (Omit<Scenario, 'targets'> & { cells: ScenarioFigures['cells'] })[];
@@ -372,7 +372,15 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
 
     const ticksPerSecond = clockTicksPerSecond();
     const trees = new Map<TargetName, number[]>();
-    for (const [name, g] of gateways) trees.set(name, findProcessTree(g.proc.pid));
+    const idleRssMb = new Map<TargetName, number>();
+    for (const [name, g] of gateways) {
+      const tree = findProcessTree(g.proc.pid);
+      trees.set(name, tree);
+      idleRssMb.set(
+        name,
+        tree.reduce((mb, pid) => mb + readStatusKb(pid, 'VmRSS') / 1024, 0),
+      );
+    }
 
     for (const target of active) {
       for (const endpoint of ['chat', 'embeddings', 'stream'] satisfies Endpoint[]) {
@@ -435,6 +443,7 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
       rounds: options.timing.rounds,
       phases: `first ${options.timing.initialWarmupMs} ms of chat, embeddings and streams per target thrown away, then warm-up ${options.timing.warmupMs} ms, measured ${options.timing.shortMs} ms (1,000 req/s open loop: ${options.timing.longMs} ms) per target per round`,
       switchyardLogLevel,
+      idleRss: [...idleRssMb].map(([name, mb]) => `${name} ${mb.toFixed(1)} MB`).join(', '),
       notes,
     };
     const text = formatOverheadReport(run, results, derived);
@@ -453,7 +462,7 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
         gatewayProcesses: Object.fromEntries(
           [...gateways].map(([name, g]) => [
             name,
-            { pids: trees.get(name) ?? [g.proc.pid], core: g.proc.core },
+            { pids: trees.get(name) ?? [g.proc.pid], core: g.proc.core, idleRssMb: idleRssMb.get(name) ?? 0 },
           ]),
         ),
         notes,

@@ -305,6 +305,8 @@ export interface RunDescription {
   rounds: number;
   phases: string;
   switchyardLogLevel: string;
+  /** RSS of each gateway right after it started, before any load. */
+  idleRss: string;
   notes: string[];
 }
 
@@ -319,6 +321,7 @@ export function formatOverheadReport(
   out.push(`  pinning: ${run.pinning}`);
   out.push(`  ${run.rounds} round(s), targets alternating within each round; ${run.phases}`);
   out.push(`  Switchyard log level: ${run.switchyardLogLevel}`);
+  if (run.idleRss) out.push(`  RSS after start, before load: ${run.idleRss}`);
   for (const note of run.notes) out.push(`  note: ${note}`);
 
   for (const { scenario, cells } of results) {
