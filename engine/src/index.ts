@@ -9,10 +9,14 @@ export type { ProviderSpec } from './catalog/providers.schema.ts';
 export { providerTypes } from './catalog/providers.schema.ts';
 export type { TenantSpec } from './catalog/tenants.schema.ts';
 export type { EscalationTrigger } from './concerns/escalate/escalate.schema.ts';
-export type { GateSpec } from './concerns/gate/gate.schema.ts';
+export { type GateSpec, gateSchema } from './concerns/gate/gate.schema.ts';
+export * from './concerns/gate/gate-verdict.ts';
 export { quotaWindowBounds } from './concerns/quota/quota.decide.ts';
 export type { ResilienceSettings } from './concerns/resilience/resilience.schema.ts';
-export type { RolloutSpec } from './concerns/rollout/rollout.schema.ts';
+export { type RolloutSpec, rolloutSchema } from './concerns/rollout/rollout.schema.ts';
+export * from './concerns/rollout/rollout-analysis.ts';
+export * from './concerns/rollout/rollout-machine.ts';
+export { addShadowStats, observeShadow, type ShadowUsage } from './concerns/rollout/shadow-observation.ts';
 export {
   type DecisionImpact,
   decisionImpact,

@@ -59,6 +59,15 @@ function getPath(data: unknown, parts: readonly string[], fallback: unknown): un
 
 const num = (v: unknown): number => Number.parseFloat(v as string);
 
+/** Closures that return a literal, with the literal, so operators can specialise on it. */
+const constants = new WeakMap<LogicFn, unknown>();
+
+function constant(value: unknown): LogicFn {
+  const fn: LogicFn = () => value;
+  constants.set(fn, value);
+  return fn;
+}
+
 /**
  * Compiles a JSON Logic expression to a closure, checking every operator and every `var` against
  * the fixed set of request facts. Semantics follow json-logic-js (loose `==`, empty arrays falsy,
@@ -78,7 +87,7 @@ function compile(
     const items = expr.map((e, i) => compile(e, [...path, i], problems, factScope));
     return (d) => items.map((f) => f(d));
   }
-  if (expr === null || typeof expr !== 'object') return () => expr;
+  if (expr === null || typeof expr !== 'object') return constant(expr);
   const keys = Object.keys(expr);
   if (keys.length !== 1) {
     problems.push({
@@ -119,7 +128,15 @@ function compile(
     }
     if (key === '') return (d) => d;
     const parts = key.split('.');
-    return (d) => getPath(d, parts, fallback === undefined ? null : fallback);
+    const fb = fallback === undefined ? null : fallback;
+    if (parts.length === 1) {
+      // The common case, a top-level fact: one property read, no loop.
+      return (d) => {
+        const v = d === null || d === undefined ? undefined : (d as Record<string, unknown>)[key];
+        return v === undefined ? fb : v;
+      };
+    }
+    return (d) => getPath(d, parts, fb);
   }
   if (op === 'some' || op === 'all' || op === 'none') {
     const list = compile(argList[0], [...here, 0], problems, factScope);
@@ -140,7 +157,42 @@ function compile(
     };
   }
   const args = argList.map((a, i) => compile(a, [...here, i], problems, factScope));
-  const [a = () => undefined, b = () => undefined, c] = args;
+  const [a = constant(undefined), b = constant(undefined), c] = args;
+  // With a literal on the right (the usual `{ ">": [{ "var": … }, 32000] }`), compare against the value itself.
+  const k = constants.get(b);
+  if (c === undefined && constants.has(b)) {
+    switch (op) {
+      case '==':
+        // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic `==` is loose equality by definition
+        return (d) => a(d) == k;
+      case '===':
+        return (d) => a(d) === k;
+      case '!=':
+        // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic `!=` is loose inequality by definition
+        return (d) => a(d) != k;
+      case '!==':
+        return (d) => a(d) !== k;
+      case '>':
+        return (d) => (a(d) as number) > (k as number);
+      case '>=':
+        return (d) => (a(d) as number) >= (k as number);
+      case '<':
+        return (d) => (a(d) as number) < (k as number);
+      case '<=':
+        return (d) => (a(d) as number) <= (k as number);
+    }
+  }
+  if (args.length === 2 && (op === 'and' || op === 'or')) {
+    return op === 'and'
+      ? (d) => {
+          const v = a(d);
+          return truthy(v) ? b(d) : v;
+        }
+      : (d) => {
+          const v = a(d);
+          return truthy(v) ? v : b(d);
+        };
+  }
   switch (op) {
     case '==':
       // biome-ignore lint/suspicious/noDoubleEquals: JSON Logic `==` is loose equality by definition

@@ -28,6 +28,8 @@ export interface CompiledCondition {
   tenants?: readonly string[] | undefined;
   tags?: readonly string[] | undefined;
   metadata?: Readonly<Record<string, string>> | undefined;
+  /** Equalities on `tenant` / `metadata.<key>` its `when` requires (for the route index). */
+  whenEqualities?: readonly { fact: string; value: string }[] | undefined;
 }
 
 /** A route ready for `decide()`. */

@@ -183,10 +183,14 @@ describe('route index', () => {
         if (env.random() < 0.4) m.push(`tags: [${pick(tags)}${env.random() < 0.3 ? `, ${pick(tags)}` : ''}]`);
         if (env.random() < 0.3) m.push(`tenant: [${pick(tenants)}]`);
         if (env.random() < 0.3) m.push(`metadata: { app: ${pick(['x', 'y'])} }`);
-        const when =
-          env.random() < 0.3
-            ? `, when: { ">": [{ var: inputTokens }, ${Math.floor(env.random() * 2000)}] }`
-            : '';
+        const threshold = Math.floor(env.random() * 2000);
+        const whens = [
+          `{ ">": [{ var: inputTokens }, ${threshold}] }`,
+          `{ "==": [{ var: metadata.app }, ${pick(['x', 'y'])}] }`,
+          `{ and: [{ "==": [${pick(tenants)}, { var: tenant }] }, { "<": [{ var: inputTokens }, ${threshold}] }] }`,
+          `{ or: [{ "==": [{ var: tenant }, ${pick(tenants)}] }, { "==": [{ var: metadata.app }, x] }] }`,
+        ];
+        const when = env.random() < 0.4 ? `, when: ${pick(whens)}` : '';
         return `  - { id: r${i}, match: { ${m.join(', ')} }${when}, target: fast }`;
       });
       const policyText = `apiVersion: switchyard/v1\nname: idx\nproviders: { sim: { type: simulator } }\nmodels:\n  fast: { deployments: [{ provider: sim, model: sim-small }] }\n  chat: { deployments: [{ provider: sim, model: sim-small }] }\nroutes:\n${routes.join('\n')}\n`;

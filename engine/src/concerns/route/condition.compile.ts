@@ -41,6 +41,27 @@ function matches(c: ConditionData, f: RequestFacts): boolean {
 }
 
 /**
+ * Equalities on `tenant` or `metadata.<key>` with a string literal that a `when` requires: at its top
+ * level or in a top-level `and`. The route index can use them like declarative conditions.
+ */
+export function requiredEqualities(when: unknown): { fact: string; value: string }[] {
+  if (when === null || typeof when !== 'object' || Array.isArray(when)) return [];
+  const [op, args] = Object.entries(when)[0] ?? [];
+  if (op === 'and' && Array.isArray(args)) return args.flatMap(requiredEqualities);
+  if ((op !== '==' && op !== '===') || !Array.isArray(args) || args.length !== 2) return [];
+  const [x, y] = args as unknown[];
+  const varOf = (v: unknown) =>
+    v !== null && typeof v === 'object' && typeof (v as { var?: unknown }).var === 'string'
+      ? (v as { var: string }).var
+      : undefined;
+  const fact = varOf(x) ?? varOf(y);
+  const value = typeof y === 'string' ? y : typeof x === 'string' ? x : undefined;
+  if (fact === undefined || value === undefined || !(fact === 'tenant' || fact.startsWith('metadata.')))
+    return [];
+  return [{ fact, value }];
+}
+
+/**
  * Compiles a rule's `match` (declarative conditions) and `when` (JSON Logic) into one predicate.
  * Cheap equality checks run first and nothing is allocated while matching.
  */
@@ -67,6 +88,7 @@ export function compileCondition(
     tenants: c.tenants,
     tags: c.tags,
     metadata: match?.metadata,
+    whenEqualities: c.when ? requiredEqualities(when) : [],
     test: isCatchAll ? () => true : (f) => matches(c, f),
     whyNot(f) {
       if (c.models && !has(c.models, f.model))

@@ -19,7 +19,14 @@ function indexRoutes(routes: readonly CompiledRoute[]): RouteIndex {
   const byMetadata = new Map<string, Map<string, CompiledRoute[]>>();
   for (const r of routes) {
     const c = r.condition;
-    const meta = c.metadata ? Object.entries(c.metadata)[0] : undefined;
+    const whenMeta = c.whenEqualities?.find((e) => e.fact.startsWith('metadata.'));
+    const whenTenant = c.whenEqualities?.find((e) => e.fact === 'tenant');
+    const meta: [string, string] | undefined = c.metadata
+      ? Object.entries(c.metadata)[0]
+      : whenMeta
+        ? [whenMeta.fact.slice('metadata.'.length), whenMeta.value]
+        : undefined;
+    const tenants = c.tenants ?? (whenTenant ? [whenTenant.value] : undefined);
     if (c.tags?.length) push(byTag, c.tags[0]!, r);
     else if (meta) {
       let byValue = byMetadata.get(meta[0]);
@@ -28,7 +35,7 @@ function indexRoutes(routes: readonly CompiledRoute[]): RouteIndex {
         byMetadata.set(meta[0], byValue);
       }
       push(byValue, meta[1], r);
-    } else if (c.tenants?.length) for (const t of c.tenants) push(byTenant, t, r);
+    } else if (tenants?.length) for (const t of tenants) push(byTenant, t, r);
     else rest.push(r);
   }
   return { rest, byTag, byTenant, byMetadata };
