@@ -63,16 +63,17 @@ export function indexRoutesByModel(routes: readonly CompiledRoute[]): {
 
 /** The first route in policy order whose condition holds, among those the index says can match. */
 export function firstMatchingRoute(index: RouteIndex, facts: RequestFacts): CompiledRoute | undefined {
-  let best = firstIn(index.rest, facts, undefined);
-  if (index.byTenant.size > 0) best = firstIn(index.byTenant.get(facts.tenant), facts, best);
+  // Selective lists first: a match there bounds how far the unindexed (often `when`) routes are scanned.
+  let best: CompiledRoute | undefined;
   if (index.byTag.size > 0) for (const tag of facts.tags) best = firstIn(index.byTag.get(tag), facts, best);
+  if (index.byTenant.size > 0) best = firstIn(index.byTenant.get(facts.tenant), facts, best);
   if (index.byMetadata.size > 0) {
     for (const key in facts.metadata) {
       const byValue = index.byMetadata.get(key);
       if (byValue !== undefined) best = firstIn(byValue.get(facts.metadata[key]!), facts, best);
     }
   }
-  return best;
+  return firstIn(index.rest, facts, best);
 }
 
 function firstIn(
