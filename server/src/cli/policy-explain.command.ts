@@ -8,7 +8,13 @@ import {
   seededEnv,
   testFactsSchema,
 } from '@switchyard/engine';
+import { chatRequestSchema, embeddingsRequestSchema } from '../http/chat-request.schema.ts';
+import { messagesRequestSchema } from '../http/messages-request.schema.ts';
 import { compilePolicyFolder } from '../policy-runtime/load-policy-folder.ts';
+import { chatRequestFromAnthropic } from '../providers/anthropic/translate-inbound.ts';
+import type { AnthropicRequest } from '../providers/anthropic/wire.ts';
+import type { ChatRequest, EmbeddingsRequest } from '../providers/chat-types.ts';
+import { collectChatFacts, collectEmbeddingFacts } from '../request/collect-facts.ts';
 import type { CliCommand } from './cli-command.ts';
 import { renderDiagnostics } from './print-diagnostics.ts';
 
@@ -44,8 +50,17 @@ export function renderDecision(d: Decision): string {
   return lines.join('\n');
 }
 
-/** Reads a request for explain: request facts (partial, JSON). */
-async function readFacts(path: string): Promise<Partial<RequestFacts>> {
+/**
+ * Reads a request for explain: an OpenAI chat or embeddings body, an Anthropic Messages body (with
+ * `--endpoint messages`), or request facts, as JSON. Bodies become facts exactly as the server
+ * collects them.
+ */
+async function readFacts(
+  path: string,
+  endpoint: string | undefined,
+  tenant: string,
+  keyId: string,
+): Promise<Partial<RequestFacts>> {
   const text = await readFile(path, 'utf8').catch(() => {
     throw new Error(`cannot read request file \`${path}\``);
   });
@@ -54,6 +69,27 @@ async function readFacts(path: string): Promise<Partial<RequestFacts>> {
     json = JSON.parse(text);
   } catch (err) {
     throw new Error(`request file \`${path}\` is not JSON: ${(err as Error).message}`);
+  }
+  const key = { id: keyId, tenant, name: 'explain', prefix: '', disabled: false, createdAt: 0 };
+  const isBody = typeof json === 'object' && json !== null && ('messages' in json || 'input' in json);
+  if (isBody || endpoint) {
+    const problem = (issues: { path: PropertyKey[]; message: string }[]) =>
+      new Error(
+        `request file \`${path}\`: ${issues.map((i) => `\`${i.path.join('.') || 'body'}\` ${i.message.toLowerCase()}`).join('; ')}`,
+      );
+    if (endpoint === 'embeddings' || (endpoint === undefined && 'input' in (json as object))) {
+      const body = embeddingsRequestSchema.safeParse(json);
+      if (!body.success) throw problem(body.error.issues);
+      return collectEmbeddingFacts(body.data as EmbeddingsRequest, {}, key);
+    }
+    if (endpoint === 'messages') {
+      const body = messagesRequestSchema.safeParse(json);
+      if (!body.success) throw problem(body.error.issues);
+      return collectChatFacts(chatRequestFromAnthropic(body.data as AnthropicRequest), {}, key, 'messages');
+    }
+    const body = chatRequestSchema.safeParse(json);
+    if (!body.success) throw problem(body.error.issues);
+    return collectChatFacts(body.data as ChatRequest, {}, key);
   }
   const r = testFactsSchema.safeParse(json);
   if (!r.success)
@@ -67,8 +103,10 @@ async function readFacts(path: string): Promise<Partial<RequestFacts>> {
 export const policyExplainCommand: CliCommand = {
   usage: `usage: switchyard policy explain <dir> --request <file.json> [options]
 
-  --request FILE   request facts as JSON, e.g. {"model":"auto","tags":["code"],"inputTokens":900}
-                   (missing facts default to a plain chat request from tenant \`default\`)
+  --request FILE   an OpenAI chat or embeddings request body, or request facts as JSON, e.g.
+                   {"model":"auto","tags":["code"],"inputTokens":900} (missing facts default to
+                   a plain chat request from tenant \`default\`)
+  --endpoint E     chat, embeddings or messages (an Anthropic Messages body); default: detected
   --tenant T       the tenant the request comes from (overrides the file)
   --key ID         the API key id (default key_test)
   --now ISO        the time to decide at (default: now)
@@ -80,6 +118,7 @@ export const policyExplainCommand: CliCommand = {
       allowPositionals: true,
       options: {
         request: { type: 'string' },
+        endpoint: { type: 'string' },
         tenant: { type: 'string' },
         key: { type: 'string' },
         now: { type: 'string' },
@@ -95,10 +134,16 @@ export const policyExplainCommand: CliCommand = {
       process.stdout.write(`${renderDiagnostics(result.errors, files)}\n✗ ${dir} does not compile\n`);
       return 1;
     }
-    const facts = factsWithDefaults(await readFacts(values.request), {
-      tenant: values.tenant,
-      keyId: values.key,
-    });
+    if (values.endpoint && !['chat', 'embeddings', 'messages'].includes(values.endpoint)) {
+      throw new Error(`--endpoint must be chat, embeddings or messages, got \`${values.endpoint}\``);
+    }
+    const fromFile = await readFacts(
+      values.request,
+      values.endpoint,
+      values.tenant ?? 'default',
+      values.key ?? 'key_test',
+    );
+    const facts = factsWithDefaults(fromFile, { tenant: values.tenant, keyId: values.key });
     const nowMs = values.now ? Date.parse(values.now) : Date.now();
     if (Number.isNaN(nowMs)) throw new Error(`--now \`${values.now}\` is not an ISO date`);
     const { decision, trace } = explain(result.policy, facts, {}, seededEnv(nowMs, Number(values.seed)));
