@@ -22,7 +22,7 @@ describe('overhead bench harness', () => {
       scenarios: overheadScenarios.filter((s) =>
         ['chat-c32', 'chat-open-300', 'stream-c64', 'embed-c32'].includes(s.name),
       ),
-      timing: { rounds: 1, initialWarmupMs: 200, warmupMs: 100, shortMs: 400, longMs: 400 },
+      timing: { rounds: 1, initialWarmupMs: 150, warmupMs: 100, shortMs: 300, longMs: 300 },
       pin: false,
     });
     expect(report.meta.targets).toEqual(['direct', 'passthrough']);

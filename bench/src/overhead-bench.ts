@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isMainModule } from './is-main-module.ts';
@@ -52,7 +52,7 @@ import {
  * `bench/results/overhead.json`.
  *
  * Flags: `--quick` (one short round, a smoke run), `--only switchyard,direct`, `--scenario chat-c32,stream-c64`,
- * `--rounds <n>`, `--out <file>`, `--no-pin`.
+ * `--rounds <n>`, `--out <file>`, `--no-pin`, `--cpu-prof <dir>` (profile Switchyard).
  */
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -72,6 +72,11 @@ export interface OverheadBenchOptions {
   log?: (line: string) => void;
   /** Stops the run early; every process is stopped all the same. */
   signal?: AbortSignal;
+  /**
+   * Runs Switchyard under `node --cpu-prof`, writing its `.cpuprofile` (warm-up and all scenarios)
+   * into this folder when it exits; summarize it with `src/cpu-profile-summary.ts`.
+   */
+  cpuProfileDir?: string;
 }
 
 /** A finished run. */
@@ -189,9 +194,167 @@ function portkeyVersion(): string | undefined {
   }
 }
 
+/** A gateway process and how clients reach it. */
+interface StartedGateway {
+  proc: SupervisedProcess;
+  origin: string;
+  readyUrl: string;
+}
+
+/** What starting a gateway needs to know. */
+interface GatewaySetup {
+  supervisor: ProcessSupervisor;
+  upstreamOrigin: string;
+  workDir: string;
+  core: number | undefined;
+  cpuProfileDir: string | undefined;
+}
+
+const node = process.execPath;
+const tsx = ['--import', 'tsx'];
+
+/** Starts one gateway on a free port, pinned to the gateway core; it is not ready yet. */
+async function startGateway(
+  name: Exclude<TargetName, 'direct'>,
+  setup: GatewaySetup,
+): Promise<StartedGateway> {
+  const { supervisor, upstreamOrigin, workDir, core } = setup;
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  if (name === 'passthrough') {
+    const script = join(benchDir, 'passthrough-proxy.ts');
+    const args = [...tsx, script, '--port', String(port), '--upstream', upstreamOrigin, '--exit-with-stdin'];
+    return {
+      proc: supervisor.start(name, node, args, { core, stdinPipe: true }),
+      origin,
+      readyUrl: `${origin}/healthz`,
+    };
+  }
+  if (name === 'portkey') {
+    const args = [join(repoRoot, 'node_modules/.bin/gateway'), `--port=${port}`, '--headless'];
+    return { proc: supervisor.start(name, node, args, { core }), origin, readyUrl: `${origin}/` };
+  }
+  const policyDir = join(workDir, 'policy');
+  mkdirSync(policyDir, { recursive: true });
+  writeFileSync(join(policyDir, 'policy.yaml'), buildOverheadPolicy(`${upstreamOrigin}/v1`));
+  // The embedded single-node setup (memory + SQLite, admin API off) whatever this shell has set;
+  // only the log level is the user's to choose.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([v]) => !v.startsWith('SWITCHYARD_') || v === 'SWITCHYARD_LOG_LEVEL'),
+  );
+  env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS = '1000';
+  const profile = setup.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(setup.cpuProfileDir)] : [];
+  const serve = ['serve', '--policy', policyDir, '--port', String(port), '--host', '127.0.0.1'];
+  const args = [
+    ...profile,
+    join(repoRoot, 'node_modules/.bin/switchyard'),
+    ...serve,
+    '--state-dir',
+    switchyardStateDir(workDir),
+  ];
+  return { proc: supervisor.start(name, node, args, { core, env }), origin, readyUrl: `${origin}/readyz` };
+}
+
+function switchyardStateDir(workDir: string): string {
+  return join(workDir, 'switchyard-state');
+}
+
+/** How the load generator reaches a target (Switchyard: its dev key, once it has started). */
+function accessTo(name: TargetName, origin: string, upstreamOrigin: string, workDir: string): TargetAccess {
+  const headers = { authorization: 'Bearer sk-bench-not-a-real-key' };
+  const upstreamModels = { chatModel: 'bench-model', embeddingModel: 'bench-model' };
+  if (name === 'switchyard') {
+    const key = readFileSync(join(switchyardStateDir(workDir), 'dev-key'), 'utf8').trim();
+    return {
+      origin,
+      chatModel: 'fast',
+      embeddingModel: 'embed',
+      headers: { authorization: `Bearer ${key}` },
+    };
+  }
+  if (name === 'portkey') {
+    const portkeyHeaders = {
+      'x-portkey-provider': 'openai',
+      'x-portkey-custom-host': `${upstreamOrigin}/v1`,
+    };
+    return { origin, ...upstreamModels, headers: { ...headers, ...portkeyHeaders } };
+  }
+  return { origin, ...upstreamModels, headers };
+}
+
+/** Everything a measurement needs once the processes run. */
+interface MeasureContext {
+  supervisor: ProcessSupervisor;
+  generator: SupervisedProcess;
+  upstreamPid: number;
+  access: Map<TargetName, TargetAccess>;
+  /** Each gateway's process tree (CPU and RSS are read over it). */
+  trees: Map<TargetName, number[]>;
+  ticksPerSecond: number;
+  timing: BenchTiming;
+  log: (line: string) => void;
+  signal: AbortSignal | undefined;
+}
+
+/** Throwaway load for each target: chat, embeddings and streams, so every JIT involved settles. */
+async function warmUp(targets: readonly TargetName[], ctx: MeasureContext): Promise<void> {
+  for (const target of targets) {
+    for (const endpoint of ['chat', 'embeddings', 'stream'] satisfies Endpoint[]) {
+      ctx.signal?.throwIfAborted();
+      await runJob(ctx.supervisor, ctx.generator, {
+        request: targetRequest(ctx.access.get(target)!, endpoint),
+        mode: 'closed',
+        concurrency: 64,
+        warmupMs: 0,
+        durationMs: ctx.timing.initialWarmupMs,
+        gatewayPids: [],
+        clientPids: [],
+      });
+    }
+    ctx.log(`warmed up ${target}`);
+  }
+}
+
+/** Runs one scenario: every round runs each target once, in an order rotated every round. */
+async function measureScenario(
+  scenario: Scenario,
+  targets: readonly TargetName[],
+  ctx: MeasureContext,
+): Promise<ScenarioFigures> {
+  const runs = targets.filter((t) => !scenario.targets || scenario.targets.includes(t));
+  const cells = new Map(
+    runs.map((t) => [t, new CellAccumulator(t !== 'direct', ctx.ticksPerSecond)] as const),
+  );
+  for (let round = 0; round < ctx.timing.rounds; round++) {
+    // Rotating the order spreads slow drifts (thermal, neighbours) over every target.
+    const order = runs.map((_, i) => runs[(i + round) % runs.length]!);
+    for (const target of order) {
+      ctx.signal?.throwIfAborted();
+      const tree = ctx.trees.get(target);
+      const result = await runJob(ctx.supervisor, ctx.generator, {
+        request: targetRequest(ctx.access.get(target)!, scenario.endpoint),
+        mode: scenario.mode,
+        concurrency: scenario.concurrency,
+        rate: scenario.rate,
+        warmupMs: ctx.timing.warmupMs,
+        durationMs: scenario.phase === 'long' ? ctx.timing.longMs : ctx.timing.shortMs,
+        gatewayPids: tree ?? [],
+        clientPids: [ctx.upstreamPid],
+      });
+      const cell = cells.get(target)!;
+      cell.add(result);
+      if (tree) cell.peakRssMb = readPeakRssMb(tree);
+    }
+    const throughputs = runs.map((t) => `${t} ${cells.get(t)!.lastRoundReqPerSec.toFixed(0)} req/s`);
+    ctx.log(`${scenario.name} round ${round + 1}/${ctx.timing.rounds}: ${throughputs.join(' · ')}`);
+  }
+  return { scenario, cells: Object.fromEntries([...cells].map(([t, c]) => [t, c.figures()])) };
+}
+
 /** Runs the overhead bench and returns its figures and printed report. */
 export async function runOverheadBench(options: OverheadBenchOptions): Promise<OverheadBenchReport> {
   const log = options.log ?? (() => {});
+  const signal = options.signal;
   const targets = targetNames.filter((t) => t === 'direct' || options.targets.includes(t));
   const notes: string[] = [];
   const pinning: Pinning =
@@ -205,32 +368,31 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
   const onAbort = () => {
     supervisor.stopAll(1000).catch(() => {});
   };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  signal?.addEventListener('abort', onAbort, { once: true });
   let succeeded = false;
   try {
-    if (pinning.pinned && clientCore !== undefined && !pinSelf(clientCore))
-      notes.push('could not pin the orchestrator itself');
-    const node = process.execPath;
-    const tsx = ['--import', 'tsx'];
+    if (clientCore !== undefined && !pinSelf(clientCore)) notes.push('could not pin the orchestrator itself');
     const switchyardLogLevel =
       process.env.SWITCHYARD_LOG_LEVEL ?? 'info (default; one line per request, to a file)';
 
     const upstreamPort = await freePort();
-    const upstream = supervisor.start(
-      'upstream',
-      node,
-      [...tsx, join(benchDir, 'fake-upstream.ts'), '--port', String(upstreamPort), '--exit-with-stdin'],
-      {
-        core: clientCore,
-        stdinPipe: true,
-      },
-    );
     const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
+    const upstreamArgs = [
+      ...tsx,
+      join(benchDir, 'fake-upstream.ts'),
+      '--port',
+      String(upstreamPort),
+      '--exit-with-stdin',
+    ];
+    const upstream = supervisor.start('upstream', node, upstreamArgs, { core: clientCore, stdinPipe: true });
     const generator = supervisor.start(
       'load-generator',
       node,
       [...tsx, join(benchDir, 'load-generator.ts')],
-      { core: clientCore, ipc: true },
+      {
+        core: clientCore,
+        ipc: true,
+      },
     );
     const generatorReady = new Promise<void>((resolve, reject) => {
       generator.child.once('message', () => resolve());
@@ -238,130 +400,32 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
         reject(new Error(`load generator exited (${how}):\n${supervisor.logTail(generator)}`)),
       );
     });
-
-    const gateways = new Map<TargetName, { proc: SupervisedProcess; readyUrl: string; origin: string }>();
-    if (targets.includes('passthrough')) {
-      const port = await freePort();
-      const proc = supervisor.start(
-        'passthrough',
-        node,
-        [
-          ...tsx,
-          join(benchDir, 'passthrough-proxy.ts'),
-          '--port',
-          String(port),
-          '--upstream',
-          upstreamOrigin,
-          '--exit-with-stdin',
-        ],
-        { core: gatewayCore, stdinPipe: true },
-      );
-      gateways.set('passthrough', {
-        proc,
-        origin: `http://127.0.0.1:${port}`,
-        readyUrl: `http://127.0.0.1:${port}/healthz`,
-      });
-    }
-    const stateDir = join(workDir, 'switchyard-state');
-    if (targets.includes('switchyard')) {
-      const policyDir = join(workDir, 'policy');
-      mkdirSync(policyDir, { recursive: true });
-      writeFileSync(join(policyDir, 'policy.yaml'), buildOverheadPolicy(`${upstreamOrigin}/v1`));
-      const port = await freePort();
-      const env: NodeJS.ProcessEnv = { ...process.env, SWITCHYARD_SHUTDOWN_TIMEOUT_MS: '1000' };
-      delete env.SWITCHYARD_ADMIN_TOKEN;
-      delete env.SWITCHYARD_WATCH;
-      const args = [
-        'serve',
-        '--policy',
-        policyDir,
-        '--port',
-        String(port),
-        '--host',
-        '127.0.0.1',
-        '--state-dir',
-        stateDir,
-      ];
-      const proc = supervisor.start(
-        'switchyard',
-        node,
-        [join(repoRoot, 'node_modules/.bin/switchyard'), ...args],
-        { core: gatewayCore, env },
-      );
-      gateways.set('switchyard', {
-        proc,
-        origin: `http://127.0.0.1:${port}`,
-        readyUrl: `http://127.0.0.1:${port}/readyz`,
-      });
-    }
-    if (targets.includes('portkey')) {
-      const port = await freePort();
-      const proc = supervisor.start(
-        'portkey',
-        node,
-        [join(repoRoot, 'node_modules/.bin/gateway'), `--port=${port}`, '--headless'],
-        {
-          core: gatewayCore,
-        },
-      );
-      gateways.set('portkey', {
-        proc,
-        origin: `http://127.0.0.1:${port}`,
-        readyUrl: `http://127.0.0.1:${port}/`,
-      });
+    const gateways = new Map<TargetName, StartedGateway>();
+    const setup: GatewaySetup = {
+      supervisor,
+      upstreamOrigin,
+      workDir,
+      core: gatewayCore,
+      cpuProfileDir: options.cpuProfileDir,
+    };
+    for (const name of targets) if (name !== 'direct') gateways.set(name, await startGateway(name, setup));
+    if (gateways.has('portkey'))
       notes.push(
         'Portkey saturates near 1,000 req/s on one core: chat-open-300 is the below-saturation comparison for it',
       );
-    }
-
     log(
       `starting: upstream, load generator${[...gateways.keys()].map((g) => `, ${g}`).join('')} (logs in ${workDir})`,
     );
     await Promise.all([
-      waitUntilReady(supervisor, upstream, `${upstreamOrigin}/healthz`, 30_000, options.signal),
+      waitUntilReady(supervisor, upstream, `${upstreamOrigin}/healthz`, 30_000, signal),
       generatorReady,
-      ...[...gateways.values()].map((g) =>
-        waitUntilReady(supervisor, g.proc, g.readyUrl, 90_000, options.signal),
-      ),
+      ...[...gateways.values()].map((g) => waitUntilReady(supervisor, g.proc, g.readyUrl, 90_000, signal)),
     ]);
 
-    const benchAuth = { authorization: 'Bearer sk-bench-not-a-real-key' };
-    const access = new Map<TargetName, TargetAccess>();
-    access.set('direct', {
-      origin: upstreamOrigin,
-      chatModel: 'bench-model',
-      embeddingModel: 'bench-model',
-      headers: benchAuth,
-    });
-    for (const [name, g] of gateways) {
-      if (name === 'passthrough')
-        access.set(name, {
-          origin: g.origin,
-          chatModel: 'bench-model',
-          embeddingModel: 'bench-model',
-          headers: benchAuth,
-        });
-      if (name === 'switchyard') {
-        const key = readFileSync(join(stateDir, 'dev-key'), 'utf8').trim();
-        access.set(name, {
-          origin: g.origin,
-          chatModel: 'fast',
-          embeddingModel: 'embed',
-          headers: { authorization: `Bearer ${key}` },
-        });
-      }
-      if (name === 'portkey')
-        access.set(name, {
-          origin: g.origin,
-          chatModel: 'bench-model',
-          embeddingModel: 'bench-model',
-          headers: {
-            ...benchAuth,
-            'x-portkey-provider': 'openai',
-            'x-portkey-custom-host': `${upstreamOrigin}/v1`,
-          },
-        });
-    }
+    const access = new Map<TargetName, TargetAccess>([
+      ['direct', accessTo('direct', upstreamOrigin, upstreamOrigin, workDir)],
+    ]);
+    for (const [name, g] of gateways) access.set(name, accessTo(name, g.origin, upstreamOrigin, workDir));
     const active: TargetName[] = [];
     for (const name of targets) {
       const problem = await sanityCheck(access.get(name)!);
@@ -370,7 +434,6 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
       else notes.push(`${name} skipped: its first requests failed (${problem})`);
     }
 
-    const ticksPerSecond = clockTicksPerSecond();
     const trees = new Map<TargetName, number[]>();
     const idleRssMb = new Map<TargetName, number>();
     for (const [name, g] of gateways) {
@@ -381,67 +444,31 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
         tree.reduce((mb, pid) => mb + readStatusKb(pid, 'VmRSS') / 1024, 0),
       );
     }
-
-    for (const target of active) {
-      for (const endpoint of ['chat', 'embeddings', 'stream'] satisfies Endpoint[]) {
-        options.signal?.throwIfAborted();
-        await runJob(supervisor, generator, {
-          request: targetRequest(access.get(target)!, endpoint),
-          mode: 'closed',
-          concurrency: 64,
-          warmupMs: 0,
-          durationMs: options.timing.initialWarmupMs,
-          gatewayPids: [],
-          clientPids: [],
-        });
-      }
-      log(`warmed up ${target}`);
-    }
-
+    const ctx: MeasureContext = {
+      supervisor,
+      generator,
+      upstreamPid: upstream.pid,
+      access,
+      trees,
+      ticksPerSecond: clockTicksPerSecond(),
+      timing: options.timing,
+      log,
+      signal,
+    };
+    await warmUp(active, ctx);
     const results: ScenarioFigures[] = [];
-    for (const scenario of options.scenarios) {
-      const runs = active.filter((t) => !scenario.targets || scenario.targets.includes(t));
-      const cells = new Map(
-        runs.map((t) => [t, new CellAccumulator(t !== 'direct', ticksPerSecond)] as const),
-      );
-      for (let round = 0; round < options.timing.rounds; round++) {
-        // Rotating the order each round spreads slow drifts (thermal, neighbours) over every target.
-        const order = runs.map((_, i) => runs[(i + round) % runs.length]!);
-        for (const target of order) {
-          options.signal?.throwIfAborted();
-          const job: LoadJob = {
-            request: targetRequest(access.get(target)!, scenario.endpoint),
-            mode: scenario.mode,
-            concurrency: scenario.concurrency,
-            rate: scenario.rate,
-            warmupMs: options.timing.warmupMs,
-            durationMs: scenario.phase === 'long' ? options.timing.longMs : options.timing.shortMs,
-            gatewayPids: trees.get(target) ?? [],
-            clientPids: [upstream.pid],
-          };
-          const result = await runJob(supervisor, generator, job);
-          const cell = cells.get(target)!;
-          cell.add(result);
-          const tree = trees.get(target);
-          if (tree) cell.peakRssMb = readPeakRssMb(tree);
-        }
-        log(
-          `${scenario.name} round ${round + 1}/${options.timing.rounds}: ${runs
-            .map((t) => `${t} ${cells.get(t)!.lastRoundReqPerSec.toFixed(0)} req/s`)
-            .join(' · ')}`,
-        );
-      }
-      results.push({ scenario, cells: Object.fromEntries([...cells].map(([t, c]) => [t, c.figures()])) });
-    }
+    for (const scenario of options.scenarios) results.push(await measureScenario(scenario, active, ctx));
 
     const derived = deriveOverhead(results);
-    const pinningText = pinning.pinned
-      ? `gateway under test on core ${pinning.gatewayCore}; load generator, upstream and orchestrator on core ${pinning.clientCore} (taskset)`
-      : `NOT pinned: ${pinning.reason}; gateways and clients share every core, so ratios are noisier`;
+    const { timing } = options;
     const run: RunDescription = {
-      pinning: pinningText,
-      rounds: options.timing.rounds,
-      phases: `first ${options.timing.initialWarmupMs} ms of chat, embeddings and streams per target thrown away, then warm-up ${options.timing.warmupMs} ms, measured ${options.timing.shortMs} ms (1,000 req/s open loop: ${options.timing.longMs} ms) per target per round`,
+      pinning: pinning.pinned
+        ? `gateway under test on core ${pinning.gatewayCore}; load generator, upstream and orchestrator on core ${pinning.clientCore} (taskset)`
+        : `NOT pinned: ${pinning.reason}; gateways and clients share every core, so ratios are noisier`,
+      rounds: timing.rounds,
+      phases:
+        `first ${timing.initialWarmupMs} ms of chat, embeddings and streams per target thrown away, then warm-up ` +
+        `${timing.warmupMs} ms, measured ${timing.shortMs} ms (1,000 req/s open loop: ${timing.longMs} ms) per target per round`,
       switchyardLogLevel,
       idleRss: [...idleRssMb].map(([name, mb]) => `${name} ${mb.toFixed(1)} MB`).join(', '),
       notes,
@@ -455,7 +482,7 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
         cpu: cpus()[0]?.model ?? 'unknown',
         cpuCount: cpus().length,
         pinning,
-        timing: options.timing,
+        timing,
         targets: active,
         portkeyVersion: portkeyVersion(),
         switchyardLogLevel,
@@ -475,8 +502,9 @@ export async function runOverheadBench(options: OverheadBenchOptions): Promise<O
       text,
     };
   } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    await supervisor.stopAll();
+    signal?.removeEventListener('abort', onAbort);
+    // Writing a CPU profile on exit takes a few seconds more than a plain shutdown.
+    await supervisor.stopAll(options.cpuProfileDir ? 20_000 : 3000);
     process.off('exit', killOnExit);
     if (succeeded) rmSync(workDir, { recursive: true, force: true });
     else log(`process logs kept in ${workDir}`);
@@ -508,6 +536,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string' },
       out: { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -515,6 +544,7 @@ async function main(): Promise<number> {
     console.log(
       [
         'usage: npm run bench:overhead -- [--quick] [--only <targets>] [--scenario <names>] [--rounds <n>] [--out <file>] [--no-pin]',
+        '  --cpu-prof <dir>: profile Switchyard into <dir>; summarize with `node --import tsx bench/src/cpu-profile-summary.ts <file>`',
         `  targets:   ${targetNames.map((t) => `${t} (${targetDescriptions[t]})`).join('\n             ')}`,
         `  scenarios: ${overheadScenarios.map((s) => `${s.name} (${s.title})`).join('\n             ')}`,
       ].join('\n'),
@@ -550,14 +580,22 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const report = await runOverheadBench({
-    targets: only,
-    scenarios,
-    timing,
-    pin: !values['no-pin'],
-    log: (line) => console.log(line),
-    signal: controller.signal,
-  });
+  let report: OverheadBenchReport;
+  try {
+    report = await runOverheadBench({
+      targets: only,
+      scenarios,
+      timing,
+      pin: !values['no-pin'],
+      log: (line) => console.log(line),
+      signal: controller.signal,
+      cpuProfileDir: values['cpu-prof'],
+    });
+  } catch (err) {
+    if (!controller.signal.aborted) throw err;
+    console.error('bench:overhead interrupted; every process it started has been stopped');
+    return 130;
+  }
   console.log(`\n${report.text}`);
   mkdirSync(dirname(outFile), { recursive: true });
   const { text: _text, ...json } = report;
@@ -573,8 +611,7 @@ if (isMainModule(import.meta.url)) {
     },
     (err: unknown) => {
       console.error(`bench:overhead failed: ${(err as Error).message ?? err}`);
-      process.exitCode =
-        (err as Error).name === 'AbortError' || /interrupted/.test(String((err as Error).message)) ? 130 : 1;
+      process.exitCode = 1;
     },
   );
 }
