@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
@@ -7,6 +7,7 @@ import { type ErrorShape, httpError, sendHttpError, toHttpError } from './errors
 import { adminKeysRoute } from './http/admin-keys.route.ts';
 import { adminPolicyRoute } from './http/admin-policy.route.ts';
 import { adminTenantsRoute } from './http/admin-tenants.route.ts';
+import { adminUsageRoute } from './http/admin-usage.route.ts';
 import { chatRoute } from './http/chat.route.ts';
 import { embeddingsRoute } from './http/embeddings.route.ts';
 import type { GatewayContext } from './http/gateway-context.ts';
@@ -14,9 +15,15 @@ import { healthRoute } from './http/health.route.ts';
 import { messagesRoute } from './http/messages.route.ts';
 import { modelsRoute } from './http/models.route.ts';
 import type { PolicyHolder } from './policy-runtime/policy-holder.ts';
+import { ledgerRowOf } from './request/account.ts';
 import { Authenticator, type AuthenticatorOptions } from './request/authenticate.ts';
+import { loadTokenCounter } from './request/count-tokens.ts';
+import { IdempotencyKeys } from './request/idempotency-keys.ts';
 import { type RequestTrail, startTrail, trailHeaders, trailLogFields } from './request/request-trail.ts';
 import { continueTrace, requestIdFrom } from './request/trace-context.ts';
+import { BreakerMirror } from './resilience/breaker-mirror.ts';
+import { DeploymentLimiter } from './resilience/deployment-limiter.ts';
+import { assembleGatewayState, type GatewayState } from './state/open-gateway-state.ts';
 import type { ApiKeyRecord, KeyStore } from './stores/key-store.ts';
 
 declare module 'fastify' {
@@ -37,12 +44,20 @@ export interface GatewayDeps {
   config: GatewayConfig;
   /** Holds the active policy and its provider adapters (already loaded, or loading). */
   policies: PolicyHolder;
-  keys: KeyStore;
+  /**
+   * Keys, ledger, limits, quotas and breakers (see `openGatewayState`); owned by the caller, who
+   * closes it after the app. Default: everything in memory around `keys`, closed with the app.
+   */
+  state?: GatewayState | undefined;
+  /** The key store, when no `state` is given. */
+  keys?: KeyStore | undefined;
   logger: Logger;
   /** Default: the wall clock. */
   clock?: Clock;
   /** Key cache settings (default: 5 s TTL). */
   auth?: AuthenticatorOptions;
+  /** Uniform [0, 1) for retry jitter (default `Math.random`). */
+  random?: () => number;
 }
 
 /** The gateway app plus the switch that starts draining it. */
@@ -51,6 +66,8 @@ export interface GatewayApp {
   ctx: GatewayContext;
   /** Marks the gateway as shutting down: `/readyz` fails and new requests get 503 `shutting_down`. */
   beginShutdown(): void;
+  /** Resolves once every finished request's settle and ledger row are done (call after `app.close()`). */
+  accountingDone(): Promise<void>;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -63,13 +80,33 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   const { config, logger } = deps;
   const clock = deps.clock ?? systemClock;
   let shuttingDown = false;
+  const ownsState = deps.state === undefined;
+  const accounting = new Set<Promise<void>>();
+  const accountingDone = async () => {
+    while (accounting.size > 0) await Promise.all(accounting);
+  };
+  if (!deps.state && !deps.keys) throw new Error('buildApp needs `state` or `keys`');
+  const state = deps.state ?? assembleGatewayState({ keys: deps.keys!, logger });
   const ctx: GatewayContext = {
     config,
     policies: deps.policies,
-    keys: deps.keys,
-    authenticator: new Authenticator(deps.keys, clock, deps.auth),
+    keys: state.keys,
+    authenticator: new Authenticator(state.keys, clock, deps.auth),
     logger,
     clock,
+    state,
+    protection: state.protection,
+    ledgerWriter: state.ledgerWriter,
+    stats: state.stats,
+    limiter: new DeploymentLimiter(),
+    retryBudgets: new Map(),
+    breakers: state.protection.breakers,
+    breakerMirror: new BreakerMirror(state.protection.breakers, {
+      onRefreshError: (err) => logger.debug({ err }, 'breaker state refresh failed'),
+    }),
+    random: deps.random ?? Math.random,
+    idempotencyKeys: new IdempotencyKeys(),
+    tokenCounter: loadTokenCounter,
     isShuttingDown: () => shuttingDown,
   };
 
@@ -108,7 +145,23 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     const trail = startTrail(request.id, continueTrace(request.headers.traceparent), clock.now());
     request.trail = trail;
     reply.raw.once('close', () => {
-      logRequest(logger, request, reply, clock);
+      const endedAtMs = clock.now();
+      const status = reply.raw.statusCode;
+      if (!reply.raw.writableFinished) trail.outcome = 'cancelled';
+      const finish = () => {
+        logRequest(logger, request, status, endedAtMs);
+        // One ledger row per proxied request, queued: the database is never on the request path.
+        const row = ledgerRowOf(trail, status, endedAtMs);
+        if (row) state.ledgerWriter.append(row);
+      };
+      // A stream's settle may still be running: the log line and the row carry its final usage.
+      if (trail.pending) {
+        const done: Promise<void> = trail.pending
+          .then(finish, finish)
+          .catch((err: unknown) => logger.error({ err, reqId: trail.requestId }, 'accounting failed'))
+          .finally(() => accounting.delete(done));
+        accounting.add(done);
+      } else finish();
       // While draining, a connection whose last response just ended must not linger in keep-alive.
       if (shuttingDown) setImmediate(() => app.server.closeIdleConnections());
     });
@@ -182,6 +235,12 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   await app.register(adminKeysRoute, { ctx });
   await app.register(adminTenantsRoute, { ctx });
   await app.register(adminPolicyRoute, { ctx });
+  await app.register(adminUsageRoute, { ctx });
+  if (ownsState)
+    app.addHook('onClose', async () => {
+      await accountingDone();
+      await state.close();
+    });
 
   return {
     app,
@@ -189,6 +248,7 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     beginShutdown: () => {
       shuttingDown = true;
     },
+    accountingDone,
   };
 }
 
@@ -196,11 +256,10 @@ function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-function logRequest(logger: Logger, request: FastifyRequest, reply: FastifyReply, clock: Clock): void {
+function logRequest(logger: Logger, request: FastifyRequest, status: number, endedAtMs: number): void {
   const trail = request.trail;
   if (!trail) return;
-  if (!reply.raw.writableFinished) trail.outcome = 'cancelled';
   const path = request.routeOptions.url ?? request.url.split('?')[0];
-  const fields = trailLogFields(trail, reply.raw.statusCode, clock.now());
+  const fields = trailLogFields(trail, status, endedAtMs);
   logger.info({ ...fields, method: request.method, path }, 'request');
 }

@@ -15,7 +15,46 @@ describe('loadConfig', () => {
       heartbeatMs: 15_000,
       logLevel: 'info',
       watch: false,
+      redisUrl: undefined,
+      redisPrefix: 'sy:',
+      databaseUrl: undefined,
+      databaseSchema: undefined,
     });
+  });
+
+  it('reads the Redis and Postgres settings, and refuses URLs of the wrong kind without echoing them', () => {
+    const config = loadConfig(
+      { policy: 'p' },
+      {
+        SWITCHYARD_REDIS_URL: 'redis://127.0.0.1:6379/2',
+        SWITCHYARD_REDIS_PREFIX: 'fleet-a:',
+        SWITCHYARD_DATABASE_URL: 'postgres://sy@db:5432/switchyard',
+        SWITCHYARD_DATABASE_SCHEMA: 'gateway',
+      },
+    );
+    expect([config.redisUrl, config.redisPrefix, config.databaseUrl, config.databaseSchema]).toEqual([
+      'redis://127.0.0.1:6379/2',
+      'fleet-a:',
+      'postgres://sy@db:5432/switchyard',
+      'gateway',
+    ]);
+    const bad = (env: Record<string, string>) => {
+      try {
+        loadConfig({ policy: 'p' }, env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    expect(bad({ SWITCHYARD_REDIS_URL: 'postgres://u:secret@h/db' })).toBe(
+      'invalid `SWITCHYARD_REDIS_URL`: expected a redis url such as `redis://127.0.0.1:6379`, got (hidden)',
+    );
+    expect(bad({ SWITCHYARD_DATABASE_URL: 'redis://u:secret@h' })).toMatch(
+      /^invalid `SWITCHYARD_DATABASE_URL`: expected a postgres url .*, got \(hidden\)$/,
+    );
+    expect(bad({ SWITCHYARD_DATABASE_SCHEMA: 'Drop Table' })).toMatch(
+      /SWITCHYARD_DATABASE_SCHEMA.*sql identifier/,
+    );
   });
 
   it('reads environment variables and lets flags win over them', () => {

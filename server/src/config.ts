@@ -25,6 +25,20 @@ export interface GatewayConfig {
   readonly logLevel: (typeof logLevels)[number];
   /** Reload the policy when its files change (default false, `SWITCHYARD_WATCH=1`, `--watch`). */
   readonly watch: boolean;
+  /**
+   * Redis for rate-limit buckets, quota counters and breakers shared by replicas
+   * (`SWITCHYARD_REDIS_URL`, `redis://` or `rediss://`); unset keeps them in process memory.
+   */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key; one per fleet sharing a Redis (default `sy:`, `SWITCHYARD_REDIS_PREFIX`). */
+  readonly redisPrefix: string;
+  /**
+   * PostgreSQL for API keys and the usage ledger (`SWITCHYARD_DATABASE_URL`, `postgres://`); unset
+   * keeps them in the SQLite file under the state directory.
+   */
+  readonly databaseUrl: string | undefined;
+  /** Schema the Postgres tables live in (default: the server's `search_path`, `SWITCHYARD_DATABASE_SCHEMA`). */
+  readonly databaseSchema: string | undefined;
 }
 
 /** Settings given as command-line flags; each wins over its environment variable. */
@@ -123,7 +137,65 @@ const settings = {
       .pipe(z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` })),
   },
   watch: { variable: 'SWITCHYARD_WATCH', flag: '--watch', fallback: '0', schema: boolean },
+  redisUrl: {
+    variable: 'SWITCHYARD_REDIS_URL',
+    flag: undefined,
+    fallback: '',
+    schema: optionalUrl(['redis:', 'rediss:'], 'a redis url such as `redis://127.0.0.1:6379`'),
+  },
+  redisPrefix: {
+    variable: 'SWITCHYARD_REDIS_PREFIX',
+    flag: undefined,
+    fallback: 'sy:',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, { error: 'expected 1 to 64 letters, digits or `:_.-`' }),
+  },
+  databaseUrl: {
+    variable: 'SWITCHYARD_DATABASE_URL',
+    flag: undefined,
+    fallback: '',
+    schema: optionalUrl(
+      ['postgres:', 'postgresql:'],
+      'a postgres url such as `postgres://user@127.0.0.1:5432/switchyard`',
+    ),
+  },
+  databaseSchema: {
+    variable: 'SWITCHYARD_DATABASE_SCHEMA',
+    flag: undefined,
+    fallback: '',
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => v === '' || /^[a-z_][a-z0-9_]{0,62}$/.test(v), {
+        error: 'expected a lowercase sql identifier',
+      })
+      .transform((v) => (v === '' ? undefined : v)),
+  },
 } as const;
+
+/** An optional URL with one of `protocols`; empty means unset. */
+function optionalUrl(protocols: readonly string[], expected: string) {
+  return z
+    .string()
+    .trim()
+    .refine(
+      (v) => {
+        if (v === '') return true;
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { error: `expected ${expected}` },
+    )
+    .transform((v) => (v === '' ? undefined : v));
+}
+
+/** Settings whose values are secrets or may hold one (credentials in a URL): never echoed. */
+const hiddenSettings: ReadonlySet<string> = new Set(['adminToken', 'redisUrl', 'databaseUrl']);
 
 /**
  * Reads the configuration from flags and environment variables (flags win), checks every value and
@@ -144,6 +216,10 @@ export function loadConfig(
     heartbeatMs: undefined,
     logLevel: undefined,
     watch: flags.watch ? 'true' : undefined,
+    redisUrl: undefined,
+    redisPrefix: undefined,
+    databaseUrl: undefined,
+    databaseSchema: undefined,
   };
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(settings) as [
@@ -160,7 +236,7 @@ export function loadConfig(
     }
     const parsed = setting.schema.safeParse(raw);
     if (!parsed.success) {
-      const shown = key === 'adminToken' ? '(hidden)' : `\`${raw}\``;
+      const shown = hiddenSettings.has(key) ? '(hidden)' : `\`${raw}\``;
       throw new ConfigError(
         `invalid \`${source}\`: ${parsed.error.issues[0]?.message ?? 'invalid value'}, got ${shown}`,
       );

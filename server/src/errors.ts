@@ -73,6 +73,22 @@ export const httpErrorCatalog = {
     message: 'the admin api is disabled; set `SWITCHYARD_ADMIN_TOKEN` to enable it',
   },
   key_not_found: { status: 404, type: 'invalid_request_error', message: 'no api key with id `{id}`' },
+  policy_version_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    message: 'no published policy version `{ref}`',
+  },
+  rollout_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    message: 'policy `{name}` has no active rollout',
+  },
+  rollout_refused: { status: 409, type: 'invalid_request_error', message: '{detail}' },
+  verdict_already_attached: {
+    status: 409,
+    type: 'invalid_request_error',
+    message: 'policy version `{version}` already has a gate verdict; verdicts are attached once',
+  },
   method_not_allowed: {
     status: 405,
     type: 'invalid_request_error',
@@ -93,6 +109,11 @@ export const httpErrorCatalog = {
     type: 'invalid_request_error',
     message: 'the policy has {count} error(s); the running policy was kept',
   },
+  policy_not_publishable: {
+    status: 422,
+    type: 'invalid_request_error',
+    message: 'the policy has {count} error(s) and was not published',
+  },
   quota_exceeded: { status: 429, type: 'insufficient_quota', message: '{detail}' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', message: '{detail}' },
   internal_error: {
@@ -106,6 +127,17 @@ export const httpErrorCatalog = {
   upstream_protocol_error: { status: 502, type: 'upstream_error', message: '{detail}' },
   upstream_overloaded: { status: 503, type: 'upstream_error', message: '{detail}' },
   no_healthy_deployment: { status: 503, type: 'service_unavailable_error', message: '{detail}' },
+  circuit_open: {
+    status: 503,
+    type: 'service_unavailable_error',
+    message: 'the circuit breaker of deployment `{deployment}` is open; retry after {seconds} s',
+  },
+  deployment_saturated: { status: 503, type: 'service_unavailable_error', message: '{detail}' },
+  limit_store_unavailable: {
+    status: 503,
+    type: 'service_unavailable_error',
+    message: 'the shared limit store is unavailable and tenant `{tenant}` fails closed; retry shortly',
+  },
   policy_not_loaded: {
     status: 503,
     type: 'service_unavailable_error',
@@ -134,6 +166,8 @@ export class HttpError extends Error {
     readonly param: string | null = null,
     /** Sent as `Retry-After` (rounded up to seconds) with 429 and 503. */
     readonly retryAfterMs?: number,
+    /** Extra response headers (the `x-ratelimit-*` of a 429). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }
@@ -143,11 +177,23 @@ export class HttpError extends Error {
 export function httpError(
   code: HttpErrorCode,
   vars: Readonly<Record<string, string | number>> = {},
-  options: { param?: string | null; retryAfterMs?: number | undefined } = {},
+  options: {
+    param?: string | null;
+    retryAfterMs?: number | undefined;
+    headers?: Readonly<Record<string, string>> | undefined;
+  } = {},
 ): HttpError {
   const entry: HttpErrorEntry = httpErrorCatalog[code];
   const message = entry.message.replace(/\{(\w+)\}/g, (_, name: string) => String(vars[name] ?? ''));
-  return new HttpError(message, entry.status, entry.type, code, options.param ?? null, options.retryAfterMs);
+  return new HttpError(
+    message,
+    entry.status,
+    entry.type,
+    code,
+    options.param ?? null,
+    options.retryAfterMs,
+    options.headers,
+  );
 }
 
 /** Maps an engine denial to the error the client sees. */
@@ -177,6 +223,7 @@ export function sendHttpError(
   err: HttpError,
   shape: ErrorShape = 'openai',
 ): FastifyReply {
+  if (err.headers) reply.headers(err.headers);
   if (err.retryAfterMs !== undefined && (err.status === 429 || err.status === 503)) {
     reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
   }

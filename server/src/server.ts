@@ -1,7 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { DatabaseSync } from 'node:sqlite';
 import { type CompiledPolicy, formatDiagnostic } from '@switchyard/engine';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
@@ -9,10 +8,10 @@ import { buildApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
 import { type AdapterFactory, PolicyHolder } from './policy-runtime/policy-holder.ts';
+import { loadTokenCounter } from './request/count-tokens.ts';
+import { type GatewayState, openGatewayState } from './state/open-gateway-state.ts';
 import { hashApiKey, issueApiKey } from './stores/api-key.ts';
 import type { KeyStore } from './stores/key-store.ts';
-import { openStateDatabase } from './stores/sqlite/open-state-database.ts';
-import { SqliteKeyStore } from './stores/sqlite/sqlite-key-store.ts';
 
 /** The development key's file in the state directory. */
 export const devKeyFile = 'dev-key';
@@ -24,6 +23,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The development key for tenant `default`. */
   devKey: string;
+  /** Where keys, the ledger, limits, quotas and breakers live. */
+  state: GatewayState;
   /** Drains (in-flight requests and streams may finish until the shutdown deadline) and closes. */
   shutdown(): Promise<void>;
   /** Resolves once the server has shut down (after a signal or `shutdown()`). */
@@ -97,10 +98,12 @@ function banner(url: string, key: string, policy: CompiledPolicy): string {
 }
 
 /**
- * Starts the gateway: opens the SQLite state database, makes sure a development key exists, loads
- * the policy (an invalid policy stops startup with every error listed), listens, prints the base
- * URL, the key, a `curl` and the SDK settings. SIGTERM/SIGINT stop accepting connections, let
- * in-flight requests and streams finish until `shutdownTimeoutMs`, then close what is left.
+ * Starts the gateway: opens its state (SQLite or Postgres for keys and the ledger, memory or Redis
+ * for limits, quotas and breakers, as configured), makes sure a development key exists, loads the
+ * policy (an invalid policy stops startup with every error listed), listens, prints the base URL,
+ * the key, a `curl` and the SDK settings. SIGTERM/SIGINT stop accepting connections, let in-flight
+ * requests and streams finish until `shutdownTimeoutMs`, then flush the usage ledger and close
+ * the stores.
  */
 export async function startServer(
   config: GatewayConfig,
@@ -110,8 +113,8 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } });
   mkdirSync(config.stateDir, { recursive: true });
-  const db: DatabaseSync = openStateDatabase(config.stateDir);
-  const keys = new SqliteKeyStore(db);
+  const state = await openGatewayState(config, { logger });
+  const keys = state.keys;
   const policies = new PolicyHolder(config.policyDir, {
     logger,
     clock,
@@ -119,13 +122,16 @@ export async function startServer(
   });
   const loaded = await policies.reload();
   if (!loaded.ok) {
-    db.close();
+    await state.close();
+    await policies.close();
     throw new Error(
       `policy \`${config.policyDir}\` is invalid:\n${loaded.errors.map(formatDiagnostic).join('\n')}`,
     );
   }
   const devKey = await ensureDevKey(keys, config.stateDir, clock);
-  const gateway = await buildApp({ config, policies, keys, logger, clock });
+  // About a second of CPU, spent now rather than on the first request without usage.
+  await loadTokenCounter();
+  const gateway = await buildApp({ config, policies, state, logger, clock });
   const { app } = gateway;
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
@@ -150,10 +156,14 @@ export async function startServer(
         await app.close();
       } finally {
         clearTimeout(deadline);
+        // Settles of the last requests first, then the ledger is flushed as the state closes.
+        await gateway.accountingDone();
+        await state.close().catch((err: unknown) => logger.error({ err }, 'closing the state failed'));
         await policies.close();
-        await keys.close();
-        db.close();
-        logger.info('stopped');
+        logger.info(
+          { ledgerWritten: state.ledgerWriter.written, ledgerDropped: state.stats.ledgerDropped },
+          'stopped',
+        );
         resolveClosed();
       }
     })();
@@ -179,5 +189,11 @@ export async function startServer(
   }
 
   out.write(`${banner(url, devKey, loaded.policy)}\n`);
-  return { url, app, devKey, shutdown, closed };
+  logger.info(
+    { shared: state.sharedKind, durable: state.durableKind },
+    'state: limits, quotas and breakers in %s; keys and usage ledger in %s',
+    state.sharedKind,
+    state.durableKind,
+  );
+  return { url, app, devKey, state, shutdown, closed };
 }

@@ -58,6 +58,38 @@ describe('switchyard keys', () => {
     expect(await keys('list')).toContain('revoked');
   });
 
+  it('creates a key with caps, stored with the key and shown in the list', async () => {
+    const created = JSON.parse(
+      await keys(
+        'create',
+        '--tenant',
+        'demo',
+        '--cap',
+        'usd=5/day',
+        '--cap',
+        'requests=100/minute',
+        '--json',
+      ),
+    ) as { id: string; caps: unknown };
+    expect(created.caps).toEqual([
+      { window: 'day', usd: 5 },
+      { window: 'minute', requests: 100 },
+    ]);
+    const db = openStateDatabase(dir);
+    try {
+      expect((await new SqliteKeyStore(db).get(created.id))?.caps).toEqual(created.caps);
+    } finally {
+      db.close();
+    }
+    expect(await keys('list')).toMatch(new RegExp(`${created.id}.*usd=5/day,requests=100/minute`));
+    await expect(keys('create', '--tenant', 'x', '--cap', 'usd=5/fortnight')).rejects.toThrow(
+      'invalid `--cap`: expected a cap like `usd=5/day`, `tokens=200000/hour` or `requests=100/minute`, got `usd=5/fortnight`',
+    );
+    await expect(keys('create', '--tenant', 'x', '--cap', 'usd=5/day', '--cap', 'usd=9/day')).rejects.toThrow(
+      'invalid `--cap`: two caps share a unit and window; keep one',
+    );
+  });
+
   it('explains what is wrong with its arguments', async () => {
     await expect(keys('create')).rejects.toThrow('`keys create` needs `--tenant <name>`');
     await expect(keys('revoke', 'key_nope')).rejects.toThrow('no api key with id `key_nope`');
@@ -75,6 +107,7 @@ describe('switchyard keys', () => {
         env: { ...process.env, NODE_NO_WARNINGS: '1' },
       },
     );
-    expect(stdout.trim().split('\n')).toHaveLength(1);
+    // The two keys the tests above created.
+    expect(stdout.trim().split('\n')).toHaveLength(2);
   });
 });

@@ -1,24 +1,29 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '@switchyard/engine';
+import { openDurableStores } from '../state/open-durable-stores.ts';
 import { issueApiKey, viewApiKey } from '../stores/api-key.ts';
-import { openStateDatabase } from '../stores/sqlite/open-state-database.ts';
-import { SqliteKeyStore } from '../stores/sqlite/sqlite-key-store.ts';
+import { formatKeyCap, keyCapsSchema, parseKeyCap } from '../stores/key-cap.ts';
+import type { KeyCap } from '../stores/key-store.ts';
 import { type CliCommand, UsageError } from './cli-command.ts';
 
 const usage = `usage:
-  switchyard keys create --tenant <name> [--models a,b] [--expires 30d] [--name <text>] [--json]
+  switchyard keys create --tenant <name> [--models a,b] [--expires 30d] [--cap usd=5/day]… [--name <text>] [--json]
   switchyard keys list [--tenant <name>] [--json]
   switchyard keys revoke <key id>
 
-Works on the SQLite state database directly, with or without a running server (a running server
-sees a revoked key within a few seconds).
+Works on the state database directly (SQLite in the state directory, or Postgres when
+SWITCHYARD_DATABASE_URL or --database-url is set), with or without a running server (a running
+server sees a revoked key within a few seconds).
 
 options:
   --tenant <name>     tenant the key belongs to (create: required; list: filter)
   --models <a,b>      logical models the key may use (default: whatever its tenant may use)
   --expires <dur>     lifetime such as 12h, 30d (default: never expires)
+  --cap <u=n/window>  a cap on the key, repeatable: usd=5/day, tokens=200000/hour, requests=100/minute
+                      (windows: minute, hour, day, month; default: only the tenant's quotas apply)
   --name <text>       what the key is for (default: empty)
   --state-dir <dir>   state directory (env SWITCHYARD_STATE_DIR, default .switchyard)
+  --database-url <u>  Postgres instead (env SWITCHYARD_DATABASE_URL; schema: SWITCHYARD_DATABASE_SCHEMA)
   --json              print JSON instead of text
   -h, --help          show this help`;
 
@@ -32,8 +37,10 @@ function parse(argv: string[]) {
         tenant: { type: 'string' },
         models: { type: 'string' },
         expires: { type: 'string' },
+        cap: { type: 'string', multiple: true },
         name: { type: 'string' },
         'state-dir': { type: 'string' },
+        'database-url': { type: 'string' },
         json: { type: 'boolean' },
       },
     });
@@ -58,8 +65,13 @@ export async function runKeys(argv: string[], print: (line: string) => void): Pr
       `${action ? `unknown action \`${action}\`` : 'missing action'}; expected create, list or revoke\n\n${usage}`,
     );
   }
-  const db = openStateDatabase(stateDir);
-  const keys = new SqliteKeyStore(db);
+  const stores = await openDurableStores({
+    stateDir,
+    databaseUrl: values['database-url'] ?? process.env.SWITCHYARD_DATABASE_URL,
+    databaseSchema: process.env.SWITCHYARD_DATABASE_SCHEMA || undefined,
+    maxConnections: 1,
+  });
+  const keys = stores.keys;
   try {
     if (action === 'create') {
       if (!values.tenant) throw new UsageError('`keys create` needs `--tenant <name>`');
@@ -72,19 +84,29 @@ export async function runKeys(argv: string[], print: (line: string) => void): Pr
           );
         expiresAt = Date.now() + ms;
       }
+      let caps: KeyCap[] | undefined;
+      if (values.cap !== undefined) {
+        try {
+          caps = keyCapsSchema.parse(values.cap.map(parseKeyCap));
+        } catch (err) {
+          const message =
+            (err as { issues?: { message: string }[] }).issues?.[0]?.message ?? (err as Error).message;
+          throw new UsageError(`invalid \`--cap\`: ${message}`);
+        }
+      }
       const models = values.models
         ?.split(',')
         .map((m) => m.trim())
         .filter(Boolean);
       const { key, record } = await issueApiKey(
         keys,
-        { tenant: values.tenant, name: values.name, allowedModels: models, expiresAt },
+        { tenant: values.tenant, name: values.name, allowedModels: models, expiresAt, caps },
         Date.now(),
       );
       if (values.json) print(JSON.stringify({ key, ...viewApiKey(record) }));
       else {
         print(
-          `created ${record.id} for tenant ${record.tenant}${models?.length ? ` (models: ${models.join(', ')})` : ''}`,
+          `created ${record.id} for tenant ${record.tenant}${models?.length ? ` (models: ${models.join(', ')})` : ''}${caps?.length ? ` (caps: ${caps.map(formatKeyCap).join(', ')})` : ''}`,
         );
         print(`key: ${key}`);
         print('this is the only time the key is shown; store it now.');
@@ -110,6 +132,7 @@ export async function runKeys(argv: string[], print: (line: string) => void): Pr
               state,
               k.allowedModels?.join(',') ?? '*',
               k.expiresAt ?? 'never',
+              k.caps?.map(formatKeyCap).join(',') ?? '-',
               k.name,
             ]
               .join('\t')
@@ -126,6 +149,6 @@ export async function runKeys(argv: string[], print: (line: string) => void): Pr
     return 0;
   } finally {
     await keys.close();
-    db.close();
+    await stores.close();
   }
 }

@@ -4,12 +4,24 @@ import { type CliCommand, commandHelp } from './cli-command.ts';
 const commands: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
   serve: { summary: 'run the gateway', load: async () => (await import('./serve.command.ts')).serveCommand },
   policy: {
-    summary: 'check, test, explain and diff policies',
+    summary: 'check, test, explain, diff and publish policies',
     load: async () => (await import('./policy.command.ts')).policyCommand,
   },
   keys: {
     summary: 'create, list and revoke API keys',
     load: async () => (await import('./keys.command.ts')).keysCommand,
+  },
+  eval: {
+    summary: 'run the eval gate: candidate vs baseline policy',
+    load: async () => (await import('./eval.command.ts')).evalCommand,
+  },
+  rollout: {
+    summary: 'canary rollouts: start, status, pause, promote, rollback',
+    load: async () => (await import('./rollout.command.ts')).rolloutCommand,
+  },
+  usage: {
+    summary: 'usage and cost from the ledger, grouped and bucketed',
+    load: async () => (await import('./usage.command.ts')).usageCommand,
   },
 };
 

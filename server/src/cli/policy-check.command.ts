@@ -1,23 +1,26 @@
 import { parseArgs } from 'node:util';
-import { compilePolicyFolder } from '../policy-runtime/load-policy-folder.ts';
 import type { CliCommand } from './cli-command.ts';
+import { storeFlagOptions, storeFlagUsage } from './open-lifecycle-stores.ts';
 import { countLine, renderDiagnostics } from './print-diagnostics.ts';
+import { compilePolicySource } from './resolve-policy-source.ts';
 
-/** `switchyard policy check <dir> [--format text|json]`: exit 1 when there are errors. */
+/** `switchyard policy check <dir|version> [--format text|json]`: exit 1 when there are errors. */
 export const policyCheckCommand: CliCommand = {
-  usage: `usage: switchyard policy check <dir> [--format text|json]
+  usage: `usage: switchyard policy check <dir|version> [--format text|json]
 
-  <dir>            policy folder (every *.yaml in it except *.test.yaml) or a single file
-  --format FORMAT  text (default) or json`,
+  <dir|version>    policy folder (every *.yaml in it except *.test.yaml), a single file, or a
+                   published version id (see \`switchyard policy versions\`)
+  --format FORMAT  text (default) or json
+${storeFlagUsage}`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { format: { type: 'string', default: 'text' } },
+      options: { format: { type: 'string', default: 'text' }, ...storeFlagOptions },
     });
     const dir = positionals[0];
     if (!dir) throw new Error('missing policy folder; usage: switchyard policy check <dir>');
-    const { files, result } = await compilePolicyFolder(dir);
+    const { files, result } = await compilePolicySource(dir, { flags: values });
     const errors = result.ok ? [] : result.errors;
     if (values.format === 'json') {
       process.stdout.write(

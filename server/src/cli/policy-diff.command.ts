@@ -12,9 +12,10 @@ import {
   seededEnv,
   testFactsSchema,
 } from '@switchyard/engine';
-import { compilePolicyFolder } from '../policy-runtime/load-policy-folder.ts';
 import type { CliCommand } from './cli-command.ts';
+import { type StoreFlags, storeFlagOptions, storeFlagUsage } from './open-lifecycle-stores.ts';
 import { renderDiagnostics } from './print-diagnostics.ts';
+import { compilePolicySource } from './resolve-policy-source.ts';
 
 const brief = (v: unknown): string => {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
@@ -28,14 +29,20 @@ function renderChange(c: PolicyChange): string {
   return `~ ${c.path}: ${brief(c.before)} → ${brief(c.after)}`;
 }
 
-async function compileOrExplain(dir: string): Promise<CompiledPolicy> {
-  const { files, result } = await compilePolicyFolder(dir);
-  if (!result.ok) throw new Error(`\`${dir}\` does not compile:\n${renderDiagnostics(result.errors, files)}`);
-  return result.policy;
+async function compileOrExplain(
+  ref: string,
+  flags: StoreFlags,
+): Promise<{ policy: CompiledPolicy; path?: string | undefined }> {
+  const { files, result, path } = await compilePolicySource(ref, { flags });
+  if (!result.ok) throw new Error(`\`${ref}\` does not compile:\n${renderDiagnostics(result.errors, files)}`);
+  return { policy: result.policy, path };
 }
 
-/** Sample requests: a JSONL file of request facts, or else the test cases of both policies. */
-async function samples(requestsPath: string | undefined, dirs: string[]): Promise<RequestFacts[]> {
+/** Sample requests: a JSONL file of request facts, or else the test cases of the policy folders given. */
+export async function sampleRequests(
+  requestsPath: string | undefined,
+  dirs: string[],
+): Promise<RequestFacts[]> {
   if (requestsPath) {
     const text = await readFile(requestsPath, 'utf8').catch(() => {
       throw new Error(`cannot read \`${requestsPath}\``);
@@ -84,14 +91,66 @@ function describeFacts(f: RequestFacts): string {
   return parts.join(' ');
 }
 
+/** What `renderPolicyDiff` needs: both policies, compiled, and the requests to decide under both. */
+export interface PolicyDiffInput {
+  before: CompiledPolicy;
+  after: CompiledPolicy;
+  samples: readonly RequestFacts[];
+  /** The time both decide at. */
+  nowMs: number;
+  format: 'text' | 'markdown' | 'json';
+}
+
+/**
+ * The semantic diff of two policies plus the sample requests whose decision changes, as text,
+ * Markdown (for a pull-request comment) or JSON.
+ */
+export function renderPolicyDiff(input: PolicyDiffInput): string {
+  const { before, after } = input;
+  const changes = diffPolicies(before, after);
+  const impact = decisionImpact(before, after, input.samples, () => seededEnv(input.nowMs, 1));
+  const changed = impact.filter((i) => i.changed);
+  if (input.format === 'json')
+    return `${JSON.stringify({ before: before.id, after: after.id, changes, impact: impact.map((i) => ({ facts: i.facts, changed: i.changed, changes: i.changes })) }, null, 2)}\n`;
+  const md = input.format === 'markdown';
+  const out: string[] = [];
+  out.push(
+    md ? `### Policy diff: \`${before.id}\` → \`${after.id}\`` : `policy ${before.id} → ${after.id}`,
+    '',
+  );
+  if (changes.length === 0) out.push('no semantic changes');
+  const sections = [...new Set(changes.map((c) => c.section))];
+  for (const s of sections) {
+    out.push(md ? `**${s}**` : `${s}:`);
+    if (md) out.push('```diff');
+    for (const c of changes.filter((x) => x.section === s))
+      out.push(md ? renderChange(c) : `  ${renderChange(c)}`);
+    if (md) out.push('```');
+  }
+  out.push(
+    '',
+    md
+      ? `**Impact:** ${changed.length} of ${impact.length} sample request(s) decide differently`
+      : `impact: ${changed.length} of ${impact.length} sample request(s) decide differently`,
+  );
+  for (const i of changed) {
+    out.push(md ? `- \`${describeFacts(i.facts)}\`` : `  ${describeFacts(i.facts)}`);
+    for (const line of i.changes) out.push(md ? `  - ${line}` : `      ${line}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
 /** `switchyard policy diff <old> <new> [--requests file.jsonl]`: semantic diff plus decision impact. */
 export const policyDiffCommand: CliCommand = {
-  usage: `usage: switchyard policy diff <old-dir> <new-dir> [--requests <file.jsonl>] [--format text|markdown|json]
+  usage: `usage: switchyard policy diff <old> <new> [--requests <file.jsonl>] [--format text|markdown|json]
+
+  <old>, <new>     policy folders or files, or published version ids (see \`switchyard policy versions\`)
 
   Shows what changed in meaning (routes, models, prices, quotas, cache rules, …), ignoring
   formatting and comments, then decides sample requests under both and lists those whose decision
   changes. Samples: --requests (one JSON object of request facts per line), else the test cases of
-  both policies.`,
+  whichever side is a folder.
+${storeFlagUsage}`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -100,50 +159,26 @@ export const policyDiffCommand: CliCommand = {
         requests: { type: 'string' },
         format: { type: 'string', default: 'text' },
         now: { type: 'string' },
+        ...storeFlagOptions,
       },
     });
-    const [oldDir, newDir] = positionals;
-    if (!oldDir || !newDir) throw new Error('usage: switchyard policy diff <old-dir> <new-dir>');
-    const before = await compileOrExplain(oldDir);
-    const after = await compileOrExplain(newDir);
-    const changes = diffPolicies(before, after);
+    const [oldRef, newRef] = positionals;
+    if (!oldRef || !newRef) throw new Error('usage: switchyard policy diff <old> <new>');
+    if (!['text', 'markdown', 'json'].includes(values.format))
+      throw new Error(`--format must be text, markdown or json, got \`${values.format}\``);
+    const before = await compileOrExplain(oldRef, values);
+    const after = await compileOrExplain(newRef, values);
     const nowMs = values.now ? Date.parse(values.now) : Date.now();
-    const impact = decisionImpact(before, after, await samples(values.requests, [oldDir, newDir]), () =>
-      seededEnv(nowMs, 1),
+    const folders = [before.path, after.path].filter((p): p is string => p !== undefined);
+    process.stdout.write(
+      renderPolicyDiff({
+        before: before.policy,
+        after: after.policy,
+        samples: await sampleRequests(values.requests, folders),
+        nowMs,
+        format: values.format as PolicyDiffInput['format'],
+      }),
     );
-    const changed = impact.filter((i) => i.changed);
-    if (values.format === 'json') {
-      process.stdout.write(
-        `${JSON.stringify({ before: before.id, after: after.id, changes, impact: impact.map((i) => ({ facts: i.facts, changed: i.changed, changes: i.changes })) }, null, 2)}\n`,
-      );
-      return 0;
-    }
-    const md = values.format === 'markdown';
-    const out: string[] = [];
-    out.push(
-      md ? `### Policy diff: \`${before.id}\` → \`${after.id}\`` : `policy ${before.id} → ${after.id}`,
-      '',
-    );
-    if (changes.length === 0) out.push('no semantic changes');
-    const sections = [...new Set(changes.map((c) => c.section))];
-    for (const s of sections) {
-      out.push(md ? `**${s}**` : `${s}:`);
-      if (md) out.push('```diff');
-      for (const c of changes.filter((x) => x.section === s))
-        out.push(md ? renderChange(c) : `  ${renderChange(c)}`);
-      if (md) out.push('```');
-    }
-    out.push(
-      '',
-      md
-        ? `**Impact:** ${changed.length} of ${impact.length} sample request(s) decide differently`
-        : `impact: ${changed.length} of ${impact.length} sample request(s) decide differently`,
-    );
-    for (const i of changed) {
-      out.push(md ? `- \`${describeFacts(i.facts)}\`` : `  ${describeFacts(i.facts)}`);
-      for (const line of i.changes) out.push(md ? `  - ${line}` : `      ${line}`);
-    }
-    process.stdout.write(`${out.join('\n')}\n`);
     return 0;
   },
 };

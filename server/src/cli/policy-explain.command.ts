@@ -10,13 +10,14 @@ import {
 } from '@switchyard/engine';
 import { chatRequestSchema, embeddingsRequestSchema } from '../http/chat-request.schema.ts';
 import { messagesRequestSchema } from '../http/messages-request.schema.ts';
-import { compilePolicyFolder } from '../policy-runtime/load-policy-folder.ts';
 import { chatRequestFromAnthropic } from '../providers/anthropic/translate-inbound.ts';
 import type { AnthropicRequest } from '../providers/anthropic/wire.ts';
 import type { ChatRequest, EmbeddingsRequest } from '../providers/chat-types.ts';
 import { collectChatFacts, collectEmbeddingFacts } from '../request/collect-facts.ts';
 import type { CliCommand } from './cli-command.ts';
+import { storeFlagOptions, storeFlagUsage } from './open-lifecycle-stores.ts';
 import { renderDiagnostics } from './print-diagnostics.ts';
+import { compilePolicySource } from './resolve-policy-source.ts';
 
 const marks = { matched: '✓', applied: '✓', skipped: '·', denied: '✗', info: ' ' } as const;
 
@@ -99,10 +100,11 @@ async function readFacts(
   return r.data;
 }
 
-/** `switchyard policy explain <dir> --request <file.json>`. */
+/** `switchyard policy explain <dir|version> --request <file.json>`. */
 export const policyExplainCommand: CliCommand = {
-  usage: `usage: switchyard policy explain <dir> --request <file.json> [options]
+  usage: `usage: switchyard policy explain <dir|version> --request <file.json> [options]
 
+  <dir|version>    policy folder or file, or a published version id
   --request FILE   an OpenAI chat or embeddings request body, or request facts as JSON, e.g.
                    {"model":"auto","tags":["code"],"inputTokens":900} (missing facts default to
                    a plain chat request from tenant \`default\`)
@@ -111,7 +113,8 @@ export const policyExplainCommand: CliCommand = {
   --key ID         the API key id (default key_test)
   --now ISO        the time to decide at (default: now)
   --seed N         seed of the weighted deployment pick (default 1)
-  --format FORMAT  text (default) or json`,
+  --format FORMAT  text (default) or json
+${storeFlagUsage}`,
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -124,12 +127,13 @@ export const policyExplainCommand: CliCommand = {
         now: { type: 'string' },
         seed: { type: 'string', default: '1' },
         format: { type: 'string', default: 'text' },
+        ...storeFlagOptions,
       },
     });
     const dir = positionals[0];
     if (!dir || !values.request)
-      throw new Error('usage: switchyard policy explain <dir> --request <file.json>');
-    const { files, result } = await compilePolicyFolder(dir);
+      throw new Error('usage: switchyard policy explain <dir|version> --request <file.json>');
+    const { files, result } = await compilePolicySource(dir, { flags: values });
     if (!result.ok) {
       process.stdout.write(`${renderDiagnostics(result.errors, files)}\n✗ ${dir} does not compile\n`);
       return 1;

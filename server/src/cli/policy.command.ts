@@ -17,9 +17,21 @@ const subcommands: Record<string, { summary: string; load: () => Promise<CliComm
     summary: 'semantic diff of two policies and which sample decisions change',
     load: async () => (await import('./policy-diff.command.ts')).policyDiffCommand,
   },
+  publish: {
+    summary: 'record a folder as an immutable version (content hash, git commit)',
+    load: async () => (await import('./policy-publish.command.ts')).policyPublishCommand,
+  },
+  versions: {
+    summary: 'list published versions, newest first',
+    load: async () => (await import('./policy-versions.command.ts')).policyVersionsCommand,
+  },
+  show: {
+    summary: 'show a published version, its verdict and its files',
+    load: async () => (await import('./policy-versions.command.ts')).policyShowCommand,
+  },
 };
 
-/** `switchyard policy <check|test|explain|diff>`. */
+/** `switchyard policy <check|test|explain|diff|publish|versions|show>`. */
 export const policyCommand: CliCommand = {
   usage: `usage: switchyard policy <subcommand> [options]
 

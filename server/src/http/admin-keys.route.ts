@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { httpError } from '../errors.ts';
 import { issueApiKey, viewApiKey } from '../stores/api-key.ts';
+import { keyCapsSchema } from '../stores/key-cap.ts';
 import { adminAuthHook } from './admin-auth.ts';
 import type { GatewayContext } from './gateway-context.ts';
 import { parseBody } from './parse-body.ts';
@@ -16,9 +17,17 @@ const createKeySchema = z.strictObject({
     .refine((v) => (parseDuration(v) ?? 0) > 0, { error: 'expected a duration like `30d`, `12h` or `90m`' })
     .optional(),
   expiresAt: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time' }).optional(),
+  caps: keyCapsSchema.optional(),
 });
 
-/** `/admin/v1/keys`: create (the key is shown once), list, show, disable and delete API keys. */
+const updateKeySchema = z.strictObject({
+  name: z.string().max(200).optional(),
+  models: z.array(z.string().min(1)).max(256).nullable().optional(),
+  expiresAt: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time' }).nullable().optional(),
+  caps: keyCapsSchema.nullable().optional(),
+});
+
+/** `/admin/v1/keys`: create (the key is shown once), list, show, update (caps, models, expiry), disable and delete API keys. */
 export const adminKeysRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (app, { ctx }) => {
   app.addHook('onRequest', adminAuthHook(ctx));
 
@@ -43,7 +52,7 @@ export const adminKeysRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async
         : undefined;
     const { key, record } = await issueApiKey(
       ctx.keys,
-      { tenant: body.tenant, name: body.name, allowedModels: body.models, expiresAt },
+      { tenant: body.tenant, name: body.name, allowedModels: body.models, expiresAt, caps: body.caps },
       now,
     );
     reply.code(201);
@@ -63,6 +72,26 @@ export const adminKeysRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async
     const record = await ctx.keys.get(id);
     if (!record) throw httpError('key_not_found', { id });
     return viewApiKey(record);
+  });
+
+  app.patch('/admin/v1/keys/:id', async (request) => {
+    const { id } = request.params as { id: string };
+    const body = parseBody(updateKeySchema, request.body ?? {});
+    const updated = await ctx.keys.update(id, {
+      name: body.name,
+      allowedModels: body.models,
+      expiresAt:
+        body.expiresAt === undefined
+          ? undefined
+          : body.expiresAt === null
+            ? null
+            : Date.parse(body.expiresAt),
+      caps: body.caps,
+    });
+    if (!updated) throw httpError('key_not_found', { id });
+    // Caps and model lists apply from the next request, not after the key cache's TTL.
+    ctx.authenticator.forget(id);
+    return viewApiKey(updated);
   });
 
   app.post('/admin/v1/keys/:id/disable', async (request) => {

@@ -99,7 +99,10 @@ describe('POST /v1/chat/completions through the OpenAI SDK', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(res.headers.get('cache-control')).toBe('no-cache');
     expect(res.headers.get('x-accel-buffering')).toBe('no');
-    expect(res.headers.get('x-switchyard-model')).toMatch(/^fast\//);
+    // Sent before any upstream answered: what the plan knows, not yet the serving deployment.
+    expect(res.headers.get('x-switchyard-route')).toBe('model:fast');
+    expect(res.headers.get('x-switchyard-policy')).toBe(gw.policies.active?.policy.id);
+    expect(res.headers.get('x-ratelimit-limit-requests')).toBe('50');
     const text = await res.text();
     const frames = text.split('\n\n').filter(Boolean);
     expect(frames.at(-1)).toBe('data: [DONE]');
@@ -297,10 +300,19 @@ describe('chat errors as the OpenAI SDK sees them', () => {
     }
   });
 
-  it('a streamed request that fails before its first token still gets a real HTTP status', async () => {
+  it('a streamed request that fails before its first token ends its stream with an error the SDK throws', async () => {
+    // The stream's headers went out when it was admitted: the failure arrives as an error event.
+    const stream = await client.chat.completions.create({
+      model: 'fast',
+      messages: ask('x #sim:error=503'),
+      stream: true,
+    });
     const err = await apiError(
-      client.chat.completions.create({ model: 'fast', messages: ask('x #sim:error=503'), stream: true }),
+      (async () => {
+        for await (const _ of stream);
+      })(),
     );
-    expect(err.status).toBe(503);
+    expect(err.code).toBe('upstream_overloaded');
+    expect(err.message).toMatch(/503/);
   });
 });

@@ -1,17 +1,37 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { httpErrorFromDenial, httpErrorFromUpstream } from '../errors.ts';
+import { httpErrorFromUpstream } from '../errors.ts';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../providers/chat-types.ts';
 import { accountRequest } from '../request/account.ts';
-import { restrictPlanToKey } from '../request/authenticate.ts';
+import { admitRequest } from '../request/admit.ts';
 import { collectEmbeddingFacts } from '../request/collect-facts.ts';
-import { decideRequest } from '../request/decide.ts';
-import { executePlan, forDeployment } from '../request/execute-plan.ts';
+import { executePlan, forDeployment, type LevelOutcome } from '../request/execute-plan.ts';
+import { levelUsages, once } from '../request/level-usage.ts';
+import { planAttemptWrapper } from '../request/plan-resilience.ts';
 import { trailHeaders } from '../request/request-trail.ts';
-import { withDeadline } from '../resilience/deadline.ts';
 import { embeddingsRequestSchema } from './chat-request.schema.ts';
 import type { GatewayContext } from './gateway-context.ts';
 import { parseBody } from './parse-body.ts';
-import { authenticateHook, capturePolicy, clientGone, keyOf } from './proxy-request.ts';
+import {
+  authenticateHook,
+  capturePolicy,
+  clientGone,
+  deferred,
+  keyOf,
+  planRequest,
+} from './proxy-request.ts';
+
+/** The text inputs of an embeddings request (token-array inputs are already counted). */
+function inputTexts(body: EmbeddingsRequest): { texts: string[]; tokens: number } {
+  const inputs: unknown[] = typeof body.input === 'string' ? [body.input] : body.input;
+  if (inputs.length > 0 && typeof inputs[0] === 'number') return { texts: [], tokens: inputs.length };
+  let tokens = 0;
+  const texts: string[] = [];
+  for (const input of inputs) {
+    if (typeof input === 'string') texts.push(input);
+    else if (Array.isArray(input)) tokens += input.length;
+  }
+  return { texts, tokens };
+}
 
 /** `POST /v1/embeddings`: one string, an array of strings, or token arrays. */
 export const embeddingsRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (app, { ctx }) => {
@@ -19,43 +39,71 @@ export const embeddingsRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = asyn
     '/v1/embeddings',
     { onRequest: authenticateHook(ctx), config: { errorShape: 'openai' } },
     async (request, reply) => {
+      const trail = request.trail;
+      trail.endpoint = 'embeddings';
       const body = parseBody(embeddingsRequestSchema, request.body) as EmbeddingsRequest;
       const key = keyOf(request);
-      const trail = request.trail;
       const { active } = capturePolicy(ctx, request, reply);
       const facts = collectEmbeddingFacts(body, request.headers, key);
-      const decision = decideRequest(active.policy, facts, ctx.clock);
-      if (decision.kind === 'deny') {
-        trail.routeId = decision.routeId;
-        throw httpErrorFromDenial(decision);
+      const decided = planRequest(ctx, active.policy, facts, key, trail);
+      // A repeated Idempotency-Key: the first try may have done its work upstream, so no second helping.
+      const idempotent =
+        decided.idempotent &&
+        ctx.idempotencyKeys.isFirstUse(key.id, request.headers['idempotency-key'], ctx.clock.now());
+      const plan = idempotent === decided.idempotent ? decided : { ...decided, idempotent };
+      const admission = await admitRequest(ctx, { plan, policy: active.policy, key, facts, trail });
+      const finished = deferred();
+      trail.pending = finished.promise;
+      const outcomes: LevelOutcome<EmbeddingsResponse>[] = [];
+      reply.headers(admission.headers);
+      try {
+        const execution = await executePlan<EmbeddingsResponse>({
+          plan,
+          providers: (name) => active.providers.get(name),
+          attempt: (t) => t.adapter.embed(forDeployment(body, t.deployment), t.call),
+          wrap: planAttemptWrapper(ctx, plan, {
+            idempotent,
+            deadlineMs: plan.resilience.timeouts.totalMs,
+            trail,
+          }),
+          signal: clientGone(reply),
+          requestId: trail.requestId,
+          traceparent: trail.traceparent,
+          clock: ctx.clock,
+          beforeHop: (hop, level) => admission.reserveHop(hop, level),
+          onLevel: (level, outcome) => {
+            outcomes[level] = outcome;
+          },
+        });
+        trail.attempts = execution.attempts;
+        trail.escalations = execution.escalations;
+        const levels = await levelUsages(outcomes, {
+          reported: (r) =>
+            r.usage && {
+              prompt_tokens: r.usage.prompt_tokens,
+              completion_tokens: 0,
+              total_tokens: r.usage.total_tokens,
+            },
+          countOutput: async () => 0,
+          countPrompt: once(async () => {
+            const { texts, tokens } = inputTexts(body);
+            const count = await ctx.tokenCounter();
+            return texts.reduce((sum, text) => sum + count(text), tokens);
+          }),
+        });
+        accountRequest(trail, execution.ok ? execution.deployment : undefined, levels);
+        void admission.settle(levels).finally(finished.resolve);
+        if (!execution.ok) {
+          if (execution.error.kind === 'aborted') trail.outcome = 'cancelled';
+          throw httpErrorFromUpstream(execution.error);
+        }
+        reply.headers(trailHeaders(trail));
+        return execution.result;
+      } catch (err) {
+        // Settling is once-only: after the settle above this does nothing; after a bug it releases all.
+        void admission.settle([]).finally(finished.resolve);
+        throw err;
       }
-      const plan = restrictPlanToKey(decision, key, facts.model);
-      trail.routeId = plan.routeId;
-      trail.target = plan.target;
-      const execution = await executePlan<EmbeddingsResponse>({
-        plan,
-        providers: (name) => active.providers.get(name),
-        attempt: (t) => t.adapter.embed(forDeployment(body, t.deployment), t.call),
-        wrap: withDeadline(plan.resilience.timeouts.totalMs),
-        signal: clientGone(reply),
-        requestId: trail.requestId,
-        traceparent: trail.traceparent,
-        clock: ctx.clock,
-      });
-      trail.attempts = execution.attempts;
-      trail.escalations = execution.escalations;
-      if (!execution.ok) {
-        if (execution.error.kind === 'aborted') trail.outcome = 'cancelled';
-        throw httpErrorFromUpstream(execution.error);
-      }
-      const usage = execution.result.usage;
-      accountRequest(trail, execution.deployment, {
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: 0,
-        total_tokens: usage.total_tokens,
-      });
-      reply.headers(trailHeaders(trail));
-      return execution.result;
     },
   );
 };

@@ -3,16 +3,35 @@ import type { Clock } from '../clock.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { PolicyHolder } from '../policy-runtime/policy-holder.ts';
 import type { Authenticator } from '../request/authenticate.ts';
+import type { TokenCounter } from '../request/count-tokens.ts';
+import type { IdempotencyKeys } from '../request/idempotency-keys.ts';
+import type { ResilienceContext } from '../request/plan-resilience.ts';
+import type { GatewayStats } from '../state/gateway-stats.ts';
+import type { GatewayState } from '../state/open-gateway-state.ts';
+import type { ProtectionStores } from '../state/protection-stores.ts';
 import type { KeyStore } from '../stores/key-store.ts';
+import type { LedgerWriter } from '../stores/ledger-writer.ts';
 
 /** What every route plugin works with: built once by `buildApp` and passed as plugin options. */
-export interface GatewayContext {
+export interface GatewayContext extends ResilienceContext {
   config: GatewayConfig;
   policies: PolicyHolder;
   keys: KeyStore;
   authenticator: Authenticator;
   logger: Logger;
   clock: Clock;
+  /** Keys, ledger, and the limit/quota/breaker stores with their fail-over. */
+  state: GatewayState;
+  /** Rate-limit buckets and quota counters (shared or local, with fail-open / fail-closed). */
+  protection: ProtectionStores;
+  /** Writes a ledger row per proxied request, off the request path. */
+  ledgerWriter: LedgerWriter;
+  /** Counters of degraded modes (fail-open, fail-closed, dropped ledger rows), for metrics. */
+  stats: GatewayStats;
+  /** `Idempotency-Key` headers seen recently. */
+  idempotencyKeys: IdempotencyKeys;
+  /** The tokenizer used when an upstream reports no usage (loaded once). */
+  tokenCounter: () => Promise<TokenCounter>;
   /** Whether the gateway is draining for shutdown (readiness fails, new requests get 503). */
   isShuttingDown(): boolean;
 }

@@ -1,24 +1,29 @@
-import type { Endpoint } from '@switchyard/engine';
+import type { Endpoint, Plan, RequestFacts } from '@switchyard/engine';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  type ErrorShape,
-  type HttpError,
-  httpErrorFromDenial,
-  httpErrorFromUpstream,
-  openAiErrorBody,
-} from '../errors.ts';
+import { type ErrorShape, httpErrorFromUpstream, openAiErrorBody } from '../errors.ts';
+import type { ActivePolicy } from '../policy-runtime/policy-holder.ts';
 import { anthropicErrorBody } from '../providers/anthropic/translate-inbound.ts';
 import type { ChatChunk, ChatCompletion, ChatRequest, Usage } from '../providers/chat-types.ts';
 import type { ChatStream } from '../providers/provider.ts';
 import { accountRequest } from '../request/account.ts';
-import { restrictPlanToKey } from '../request/authenticate.ts';
+import { type Admission, admitRequest } from '../request/admit.ts';
 import { collectChatFacts } from '../request/collect-facts.ts';
-import { decideRequest } from '../request/decide.ts';
-import { asUpstreamError, executePlan, forDeployment, judgeCompletion } from '../request/execute-plan.ts';
+import { countPromptTokens } from '../request/count-tokens.ts';
+import {
+  asUpstreamError,
+  executePlan,
+  forDeployment,
+  judgeCompletion,
+  type LevelOutcome,
+} from '../request/execute-plan.ts';
+import { levelUsages, once, type UsageMeasure } from '../request/level-usage.ts';
+import { planAttemptWrapper } from '../request/plan-resilience.ts';
 import { trailHeaders } from '../request/request-trail.ts';
-import { withDeadline } from '../resilience/deadline.ts';
+import type { Release } from '../resilience/deployment-limiter.ts';
+import { guardStream } from '../resilience/guard-stream.ts';
+import { countsAgainstBreaker } from '../resilience/with-breaker.ts';
 import type { GatewayContext } from './gateway-context.ts';
-import { capturePolicy, clientGone, keyOf } from './proxy-request.ts';
+import { capturePolicy, clientGone, deferred, keyOf, planRequest } from './proxy-request.ts';
 import { SseWriter } from './sse-writer.ts';
 
 /** How a chat answer is written back in the client's API (OpenAI chat completions or Anthropic messages). */
@@ -69,34 +74,79 @@ export function openAiChatOutput(body: ChatRequest): ChatOutput {
   };
 }
 
+/** What a relayed stream showed on its way through: usage, the text generated, the error it ended with. */
+interface StreamSeen {
+  usage?: Usage | undefined;
+  /** Content, refusal and tool-call text, kept only to count tokens when the upstream reports no usage. */
+  text: string[];
+  error?: unknown;
+  firstAtMs?: number | undefined;
+}
+
+function collectText(chunk: ChatChunk, text: string[]): void {
+  for (const choice of chunk.choices) {
+    const d = choice.delta;
+    if (d.content) text.push(d.content);
+    if (d.refusal) text.push(d.refusal);
+    if (d.tool_calls)
+      for (const call of d.tool_calls) {
+        if (call.function?.name) text.push(call.function.name);
+        if (call.function?.arguments) text.push(call.function.arguments);
+      }
+  }
+}
+
 async function* tracked(
   stream: ChatStream,
   first: IteratorResult<ChatChunk>,
   rest: AsyncIterator<ChatChunk>,
-  seen: { usage?: Usage },
+  seen: StreamSeen,
+  now: () => number,
 ) {
-  if (first.done) return;
-  if (first.value.usage) seen.usage = first.value.usage;
-  yield first.value;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) break;
-    if (next.value.usage) seen.usage = next.value.usage;
-    yield next.value;
+  try {
+    if (first.done) return;
+    seen.firstAtMs = now();
+    if (first.value.usage) seen.usage = first.value.usage;
+    collectText(first.value, seen.text);
+    yield first.value;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) break;
+      if (next.value.usage) seen.usage = next.value.usage;
+      collectText(next.value, seen.text);
+      yield next.value;
+    }
+    seen.usage ??= stream.usage ?? undefined;
+  } catch (err) {
+    seen.error = err;
+    throw err;
   }
-  seen.usage ??= stream.usage ?? undefined;
 }
 
 interface OpenedStream {
   stream: ChatStream;
   iterator: AsyncIterator<ChatChunk>;
   first: IteratorResult<ChatChunk>;
+  /** Ends this upstream request (idle or total timeout mid-stream). */
+  abort: AbortController;
+}
+
+/** The text of a non-streamed answer that counts as output tokens. */
+function completionText(completion: ChatCompletion): string {
+  let text = '';
+  for (const choice of completion.choices) {
+    const m = choice.message;
+    text += (m.content ?? '') + (m.refusal ?? '');
+    for (const call of m.tool_calls ?? []) text += call.function.name + call.function.arguments;
+  }
+  return text;
 }
 
 /**
  * Steps 2–5 for a chat request whose body is already validated and whose key is authenticated:
- * collect facts → decide → execute the plan → account, answering in `output`'s format. Streams are
- * written as they arrive; a client that goes away aborts the upstream at once.
+ * collect facts → decide → admit (rate limits, quota reservations) → execute the plan → account
+ * (settle, ledger), answering in `output`'s format. Streams are written as they arrive, their
+ * headers sent as soon as the request is admitted; a client that goes away aborts the upstream at once.
  */
 export async function proxyChat(
   ctx: GatewayContext,
@@ -107,124 +157,226 @@ export async function proxyChat(
 ): Promise<unknown> {
   const key = keyOf(request);
   const trail = request.trail;
+  trail.endpoint = output.endpoint;
   const { active } = capturePolicy(ctx, request, reply);
   const facts = collectChatFacts(body, request.headers, key, output.endpoint);
   trail.stream = facts.stream;
-  const decision = decideRequest(active.policy, facts, ctx.clock);
-  if (decision.kind === 'deny') {
-    trail.routeId = decision.routeId;
-    throw httpErrorFromDenial(decision);
-  }
-  const plan = restrictPlanToKey(decision, key, facts.model);
-  trail.routeId = plan.routeId;
-  trail.target = plan.target;
-  const signal = clientGone(reply);
-  const common = {
+  const decided = planRequest(ctx, active.policy, facts, key, trail);
+  // A repeated Idempotency-Key: the first try may have done its work upstream, so no second helping.
+  const idempotent =
+    decided.idempotent &&
+    ctx.idempotencyKeys.isFirstUse(key.id, request.headers['idempotency-key'], ctx.clock.now());
+  const plan = idempotent === decided.idempotent ? decided : { ...decided, idempotent };
+  const admission = await admitRequest(ctx, { plan, policy: active.policy, key, facts, trail });
+  const run: ChatRun = { ctx, request, reply, body, output, plan, facts, active, admission, idempotent };
+  return facts.stream ? proxyChatStream(run) : proxyChatCompletion(run);
+}
+
+interface ChatRun {
+  ctx: GatewayContext;
+  request: FastifyRequest;
+  reply: FastifyReply;
+  body: ChatRequest;
+  output: ChatOutput;
+  plan: Plan;
+  facts: RequestFacts;
+  active: ActivePolicy;
+  admission: Admission;
+  idempotent: boolean;
+}
+
+/** How the usage of a chat answer is read, or counted when the upstream reported none. */
+function chatMeasure<T>(
+  ctx: GatewayContext,
+  body: ChatRequest,
+  reported: (result: T) => Usage | undefined,
+  outputText: (result: T) => string,
+): UsageMeasure<T> {
+  return {
+    reported,
+    countOutput: async (result) => (await ctx.tokenCounter())(outputText(result)),
+    countPrompt: once(async () => countPromptTokens(await ctx.tokenCounter(), body.messages, body.tools)),
+  };
+}
+
+function executionBasics(run: ChatRun, signal: AbortSignal) {
+  const { ctx, plan, active, request } = run;
+  return {
     plan,
     providers: (name: string) => active.providers.get(name),
     signal,
-    requestId: trail.requestId,
-    traceparent: trail.traceparent,
+    requestId: request.trail.requestId,
+    traceparent: request.trail.traceparent,
     clock: ctx.clock,
+    beforeHop: (hop: Plan['escalation'][number], level: number) => run.admission.reserveHop(hop, level),
   };
+}
 
-  if (!facts.stream) {
+async function proxyChatCompletion(run: ChatRun): Promise<unknown> {
+  const { ctx, reply, body, output, plan, admission } = run;
+  const trail = run.request.trail;
+  const finished = deferred();
+  trail.pending = finished.promise;
+  const outcomes: LevelOutcome<ChatCompletion>[] = [];
+  const measure = chatMeasure<ChatCompletion>(ctx, body, (c) => c.usage, completionText);
+  // Rate-limit headers go with whatever the answer turns out to be, errors included.
+  reply.headers(admission.headers);
+  try {
     const upstreamBody: ChatRequest = { ...body, stream: false };
     delete upstreamBody.stream_options;
     const execution = await executePlan<ChatCompletion>({
-      ...common,
+      ...executionBasics(run, clientGone(reply)),
       attempt: (t) => t.adapter.chat(forDeployment(upstreamBody, t.deployment), t.call),
-      wrap: withDeadline(plan.resilience.timeouts.totalMs),
+      wrap: planAttemptWrapper(ctx, plan, {
+        idempotent: run.idempotent,
+        deadlineMs: plan.resilience.timeouts.totalMs,
+        trail,
+      }),
       judge: (completion, hop) => judgeCompletion(completion, hop, body),
+      onLevel: (level, outcome) => {
+        outcomes[level] = outcome;
+      },
     });
     trail.attempts = execution.attempts;
     trail.escalations = execution.escalations;
+    const levels = await levelUsages(outcomes, measure);
+    accountRequest(trail, execution.ok ? execution.deployment : undefined, levels);
+    // Settling never delays the answer; the log line and ledger row wait for it.
+    void admission.settle(levels).finally(finished.resolve);
     if (!execution.ok) {
       if (execution.error.kind === 'aborted') trail.outcome = 'cancelled';
       throw httpErrorFromUpstream(execution.error);
     }
-    accountRequest(trail, execution.deployment, execution.result.usage);
     reply.headers(trailHeaders(trail));
     return output.completion(execution.result);
-  }
-
-  // Streamed: from here on this function owns the raw response and never throws.
-  reply.hijack();
-  const writer = new SseWriter(reply.raw, () => trailHeaders(trail));
-  writer.startHeartbeat(ctx.config.heartbeatMs);
-  const upstreamBody: ChatRequest = {
-    ...body,
-    stream: true,
-    stream_options: { ...body.stream_options, include_usage: true },
-  };
-  const execution = await executePlan<OpenedStream>({
-    ...common,
-    attempt: async (t) => {
-      const stream = await t.adapter.chatStream(forDeployment(upstreamBody, t.deployment), t.call);
-      const iterator = stream[Symbol.asyncIterator]();
-      return { stream, iterator, first: await iterator.next() };
-    },
-    wrap: withDeadline(plan.resilience.timeouts.firstTokenMs),
-  });
-  trail.attempts = execution.attempts;
-  trail.escalations = execution.escalations;
-  if (!execution.ok) {
-    writer.stopHeartbeat();
-    if (execution.error.kind === 'aborted' || writer.isClosed) {
-      trail.outcome = 'cancelled';
-      writer.end();
-      return;
-    }
-    const err = httpErrorFromUpstream(execution.error);
-    trail.outcome = 'error';
-    trail.errorCode = err.code;
-    if (!writer.isCommitted) return sendRawError(reply, err, trailHeaders(trail), output.errorShape);
-    await writer.send(
-      output.errorShape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err),
-      output.errorShape === 'anthropic' ? 'error' : undefined,
-    );
-    writer.end();
-    return;
-  }
-  const { stream, iterator, first } = execution.result;
-  trail.deploymentId = execution.deployment.id;
-  const seen: { usage?: Usage } = {};
-  try {
-    const { errorCode } = await output.stream(tracked(stream, first, iterator, seen), writer);
-    if (errorCode && !signal.aborted) {
-      trail.outcome = 'error';
-      trail.errorCode = errorCode;
-    }
   } catch (err) {
-    ctx.logger.error({ err, reqId: trail.requestId }, 'stream output failed');
-    writer.end();
-  } finally {
-    if (signal.aborted) {
-      trail.outcome = 'cancelled';
-      // Closes the upstream body if the output stopped reading early.
-      await iterator.return?.().catch(() => undefined);
-    }
-    accountRequest(trail, execution.deployment, seen.usage ?? stream.usage);
+    // Settling is once-only: after the settle above this does nothing; after a bug it releases all.
+    void admission.settle([]).finally(finished.resolve);
+    throw err;
   }
 }
 
-/** Answers with an error on a hijacked response whose headers have not gone out yet. */
-function sendRawError(
-  reply: FastifyReply,
-  err: HttpError,
-  headers: Record<string, string>,
-  shape: ErrorShape,
-): void {
-  const body = JSON.stringify(
-    shape === 'anthropic' ? anthropicErrorBody(err.status, err.message) : openAiErrorBody(err),
+/** Streamed: from the moment the request is admitted this function owns the raw response and never throws. */
+async function proxyChatStream(run: ChatRun): Promise<void> {
+  const { ctx, reply, body, output, plan, admission } = run;
+  const trail = run.request.trail;
+  const finished = deferred();
+  trail.pending = finished.promise;
+  const signal = clientGone(reply);
+  reply.hijack();
+  const writer = new SseWriter(reply.raw, () => ({ ...trailHeaders(trail), ...admission.headers }));
+  // Headers go out now: the client sees the stream begin before the upstream has said anything.
+  writer.commit();
+  writer.startHeartbeat(ctx.config.heartbeatMs);
+  const outcomes: LevelOutcome<OpenedStream>[] = [];
+  const seen: StreamSeen = { text: [] };
+  let release: Release | undefined;
+  let opened: OpenedStream | undefined;
+  const measure = chatMeasure<OpenedStream>(
+    ctx,
+    body,
+    (s) => seen.usage ?? s.stream.usage ?? undefined,
+    () => seen.text.join(''),
   );
-  const extra: Record<string, string> = {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-  };
-  if (err.retryAfterMs !== undefined && (err.status === 429 || err.status === 503)) {
-    extra['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+  try {
+    const upstreamBody: ChatRequest = {
+      ...body,
+      stream: true,
+      stream_options: { ...body.stream_options, include_usage: true },
+    };
+    const execution = await executePlan<OpenedStream>({
+      ...executionBasics(run, signal),
+      attempt: async (t) => {
+        const abort = new AbortController();
+        const call = { ...t.call, signal: AbortSignal.any([t.call.signal, abort.signal]) };
+        const stream = await t.adapter.chatStream(forDeployment(upstreamBody, t.deployment), call);
+        const iterator = stream[Symbol.asyncIterator]();
+        return { stream, iterator, first: await iterator.next(), abort };
+      },
+      wrap: planAttemptWrapper<OpenedStream>(ctx, plan, {
+        idempotent: run.idempotent,
+        deadlineMs: plan.resilience.timeouts.firstTokenMs,
+        // The stream keeps its deployment slot until it ends.
+        hold: (_stream, r) => {
+          release = r;
+        },
+        trail,
+      }),
+      onLevel: (level, outcome) => {
+        outcomes[level] = outcome;
+      },
+    });
+    trail.attempts = execution.attempts;
+    trail.escalations = execution.escalations;
+    if (!execution.ok) {
+      writer.stopHeartbeat();
+      if (execution.error.kind === 'aborted' || writer.isClosed) {
+        trail.outcome = 'cancelled';
+        writer.end();
+        return;
+      }
+      const err = httpErrorFromUpstream(execution.error);
+      trail.outcome = 'error';
+      trail.errorCode = err.code;
+      trail.errorStatus = err.status;
+      await writer.send(
+        output.errorShape === 'anthropic'
+          ? anthropicErrorBody(err.status, err.message)
+          : openAiErrorBody(err),
+        output.errorShape === 'anthropic' ? 'error' : undefined,
+      );
+      writer.end();
+      return;
+    }
+    opened = execution.result;
+    const { stream, iterator, first, abort } = opened;
+    const deployment = execution.deployment;
+    trail.deploymentId = deployment.id;
+    const guarded = guardStream(iterator, {
+      idleMs: plan.resilience.timeouts.idleMs,
+      deadlineAt: trail.startedAtMs + plan.resilience.timeouts.totalMs,
+      now: () => ctx.clock.now(),
+      abort: () => abort.abort(),
+    });
+    try {
+      await output.stream(
+        tracked(stream, first, guarded, seen, () => ctx.clock.now()),
+        writer,
+      );
+    } catch (err) {
+      ctx.logger.error({ err, reqId: trail.requestId }, 'stream output failed');
+      writer.end();
+    }
+    trail.firstTokenAtMs = seen.firstAtMs;
+    if (seen.error !== undefined && !signal.aborted) {
+      const err = asUpstreamError(seen.error, false);
+      trail.outcome = 'error';
+      trail.errorCode = err.code;
+      trail.errorStatus = err.status;
+      // A stream that broke or stalled half-way says something about the upstream's health too.
+      if (countsAgainstBreaker(err)) {
+        const now = ctx.clock.now();
+        ctx.breakers
+          .record(deployment.id, 'failure', now, plan.resilience.breaker)
+          .then((state) =>
+            ctx.breakerMirror.observe(deployment.id, state, now, plan.resilience.breaker.openMs),
+          )
+          .catch(() => undefined);
+      }
+    }
+  } catch (err) {
+    ctx.logger.error({ err, reqId: trail.requestId }, 'stream failed');
+    writer.end();
+  } finally {
+    writer.stopHeartbeat();
+    if (signal.aborted) trail.outcome = 'cancelled';
+    // Closes the upstream body if the output stopped reading early (client gone, error written).
+    if (opened) await opened.iterator.return?.().catch(() => undefined);
+    release?.();
+    // A stream cut short (client gone, stall) or from a server that never reports usage is counted.
+    const levels = await levelUsages(outcomes, measure).catch(() => []);
+    accountRequest(trail, opened ? outcomes[trail.escalations]?.deployment : undefined, levels);
+    await admission.settle(levels);
+    finished.resolve();
   }
-  reply.raw.writeHead(err.status, { ...headers, ...extra });
-  reply.raw.end(body);
 }

@@ -1,6 +1,9 @@
+import type { CompiledPolicy, Plan, RequestFacts } from '@switchyard/engine';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { httpError } from '../errors.ts';
+import { httpError, httpErrorFromDenial } from '../errors.ts';
 import type { PolicyLease } from '../policy-runtime/policy-holder.ts';
+import { restrictPlanToKey } from '../request/authenticate.ts';
+import { decideRequest } from '../request/decide.ts';
 import type { ApiKeyRecord } from '../stores/key-store.ts';
 import type { GatewayContext } from './gateway-context.ts';
 
@@ -44,4 +47,42 @@ export function clientGone(reply: FastifyReply): AbortSignal {
     if (!reply.raw.writableFinished) controller.abort();
   });
   return controller.signal;
+}
+
+/**
+ * Step 3 for a proxied request: the engine decides on the facts and the breaker mirror's snapshot
+ * (plans skip open deployments), then the key's model list applies. A refusal is marked as a
+ * denial on the trail (its ledger outcome) and thrown as its OpenAI-shaped error.
+ */
+export function planRequest(
+  ctx: GatewayContext,
+  policy: CompiledPolicy,
+  facts: RequestFacts,
+  key: ApiKeyRecord,
+  trail: FastifyRequest['trail'],
+): Plan {
+  const decision = decideRequest(policy, facts, ctx.clock, ctx.breakerMirror.snapshot(ctx.clock.now()));
+  if (decision.kind === 'deny') {
+    trail.routeId = decision.routeId;
+    trail.denied = true;
+    throw httpErrorFromDenial(decision);
+  }
+  trail.routeId = decision.routeId;
+  trail.target = decision.target;
+  if (decision.experiment) trail.experimentArm = `${decision.experiment.id}/${decision.experiment.arm}`;
+  try {
+    return restrictPlanToKey(decision, key, facts.model);
+  } catch (err) {
+    trail.denied = true;
+    throw err;
+  }
+}
+
+/** A promise and the function that resolves it. */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }

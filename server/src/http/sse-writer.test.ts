@@ -88,4 +88,17 @@ describe('SseWriter', () => {
     writer.end();
     expect(await readAll(res)).toMatch(/^(: heartbeat\n\n){2,}data: \{"first":true\}\n\n$/);
   });
+
+  it('sends the status line and headers the moment it is told to, before any event', async () => {
+    const { writer, client } = await exchange();
+    writer.commit();
+    writer.commit();
+    const res = await client;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers['x-request-id']).toBe('req_1');
+    await writer.send({ later: true });
+    writer.end();
+    expect(await readAll(res)).toBe('data: {"later":true}\n\n');
+  });
 });

@@ -9,9 +9,10 @@ export const sseHeaders: Readonly<Record<string, string>> = {
 };
 
 /**
- * Writes a server-sent event stream on a raw (hijacked) response. Headers are committed with the
- * first write: the first event, or the first heartbeat when the answer is slow to start, so that a
- * failure before either still gets a real HTTP status. Every write respects backpressure.
+ * Writes a server-sent event stream on a raw (hijacked) response. The gateway commits the status
+ * line and headers with `commit()` as soon as a stream is admitted, so clients see the stream
+ * start at once; any later failure is an error event. A write commits them too if nobody did.
+ * Every write respects backpressure.
  */
 export class SseWriter {
   #heartbeat: NodeJS.Timeout | undefined;
@@ -36,7 +37,7 @@ export class SseWriter {
   startHeartbeat(intervalMs: number): void {
     this.#heartbeat = setInterval(() => {
       if (this.isClosed) return this.stopHeartbeat();
-      this.#commit();
+      this.commit();
       this.res.write(': heartbeat\n\n');
     }, intervalMs);
     this.#heartbeat.unref();
@@ -57,7 +58,7 @@ export class SseWriter {
   async write(frame: string): Promise<void> {
     if (this.isClosed) return;
     this.stopHeartbeat();
-    this.#commit();
+    this.commit();
     if (this.res.write(frame)) return;
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -74,13 +75,14 @@ export class SseWriter {
   end(final?: string): void {
     this.stopHeartbeat();
     if (this.isClosed) return;
-    this.#commit();
+    this.commit();
     this.#ended = true;
     this.res.end(final);
   }
 
-  #commit(): void {
-    if (this.res.headersSent) return;
+  /** Sends the 200, the SSE headers and the request's own headers now (once; a no-op after). */
+  commit(): void {
+    if (this.res.headersSent || this.isClosed) return;
     this.res.writeHead(200, { ...this.headers(), ...sseHeaders });
     // Send the headers now, not with the first body chunk.
     this.res.flushHeaders();

@@ -16,7 +16,7 @@ models:
 tenants:
   default: {}
 resilience:
-  timeouts: { firstTokenMs: 400, totalMs: 400 }
+  timeouts: { firstTokenMs: 400, totalMs: 1500 }
 `;
 
 let upstream: FakeUpstream;
@@ -195,7 +195,7 @@ describe('slow starts and timeouts', () => {
       .catch((e: unknown) => e);
     expect((plain as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
     expect((plain as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_timeout');
-    // Streamed, heartbeats have already committed a 200: the timeout arrives as an error event.
+    // Streamed, the 200 went out when the request was admitted: the timeout arrives as an error event.
     const stream = await client.chat.completions.create({
       model: 'local',
       stream: true,

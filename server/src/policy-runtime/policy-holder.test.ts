@@ -122,4 +122,15 @@ describe('PolicyHolder', () => {
       await new Promise((r) => setTimeout(r, 20));
     expect(holder.active?.policy.name).toBe('second');
   });
+
+  it('serves files it is given (a published version), keeping the running policy when they are invalid', async () => {
+    const loaded = await holder.load([{ path: 'policy.yaml', text: policy({ a: 1 }, 'given') }]);
+    expect(loaded.ok && loaded.policy.name).toBe('given');
+    expect(holder.active?.policy.name).toBe('given');
+    const broken = await holder.load([
+      { path: 'policy.yaml', text: 'apiVersion: switchyard/v1\nname: [x\n' },
+    ]);
+    expect(broken.ok).toBe(false);
+    expect(holder.active?.policy.name).toBe('given');
+  });
 });

@@ -5,6 +5,7 @@ import {
   compilePolicy,
   type Diagnostic,
   formatDiagnostic,
+  type PolicyFile,
   type ProviderSpec,
   resolveEnvRefs,
 } from '@switchyard/engine';
@@ -119,6 +120,18 @@ export class PolicyHolder {
     return this.#reloading;
   }
 
+  /**
+   * Compiles the given files (a published version, not the folder) and swaps them in when valid,
+   * with the same guarantees as `reload()`; queued after any reload in progress.
+   */
+  load(files: readonly PolicyFile[]): Promise<ReloadResult> {
+    this.#reloading = this.#reloading.then(
+      () => this.#apply(files),
+      () => this.#apply(files),
+    );
+    return this.#reloading;
+  }
+
   /** Reloads whenever a file of the policy folder changes (debounced), logging the outcome. */
   watch(debounceMs = 250): void {
     if (this.#watcher) return;
@@ -163,6 +176,11 @@ export class PolicyHolder {
       logger.error({ errors: errors.map(formatDiagnostic) }, 'policy not loaded; keeping the running policy');
       return { ok: false, errors, warnings: [] };
     }
+    return this.#apply(files);
+  }
+
+  async #apply(files: readonly PolicyFile[]): Promise<ReloadResult> {
+    const { logger } = this.options;
     const result = compilePolicy(files, {
       definedEnv: new Set(Object.keys(this.#env).filter((k) => this.#env[k] !== undefined)),
     });

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { ChatCompletion, ChatRequest } from '../providers/chat-types.ts';
 import { type ProviderAdapter, UpstreamError } from '../providers/provider.ts';
 import { withDeadline } from '../resilience/deadline.ts';
-import { executePlan, judgeCompletion, type UpstreamTarget } from './execute-plan.ts';
+import {
+  type ExecutePlanOptions,
+  executePlan,
+  judgeCompletion,
+  type UpstreamTarget,
+} from './execute-plan.ts';
 
 function deployment(id: string, logicalModel = 'fast'): Deployment {
   return {
@@ -60,6 +65,7 @@ function run(
   script: Record<string, ChatCompletion | UpstreamError | 'hang'>,
   p: Plan,
   signal = new AbortController().signal,
+  hooks: Pick<ExecutePlanOptions<ChatCompletion>, 'beforeHop' | 'onLevel'> = {},
 ) {
   const adapter = {} as ProviderAdapter;
   const clock = { now: () => 0 };
@@ -81,6 +87,7 @@ function run(
     requestId: 'req_1',
     traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01',
     clock,
+    ...hooks,
   });
 }
 
@@ -162,6 +169,53 @@ describe('executePlan', () => {
     const result = await run({ a: completion('cut', 'length'), m: failure(502), t: completion('top') }, p);
     expect(result.ok && result.deployment.id).toBe('top/t');
     expect(result.escalations).toBe(2);
+  });
+
+  it('asks before each hop, and serves the answer it has when a hop is refused', async () => {
+    const asked: [string, number][] = [];
+    const refused = await run(
+      { a: completion('cut', 'length'), s: completion('full') },
+      plan(['a'], [hop('strong', ['length'], ['s'])]),
+      undefined,
+      {
+        beforeHop: async (h, level) => {
+          asked.push([h.to, level]);
+          return false;
+        },
+      },
+    );
+    expect(asked).toEqual([['strong', 1]]);
+    expect(refused.ok && refused.result.choices[0]?.message.content).toBe('cut');
+    expect(refused.escalations).toBe(0);
+    expect(refused.attempts.map((a) => [a.deploymentId, a.outcome])).toEqual([['fast/a', 'ok']]);
+    const failed = await run(
+      { a: failure(500), s: completion('s') },
+      plan(['a'], [hop('strong', ['error'], ['s'])]),
+      undefined,
+      {
+        beforeHop: async () => false,
+      },
+    );
+    expect(!failed.ok && failed.error.status).toBe(500);
+  });
+
+  it('reports what each level produced, answers escalated away from included', async () => {
+    const levels: [number, boolean, string | undefined][] = [];
+    await run(
+      { a: failure(503), b: completion('cut', 'length'), s: completion('full') },
+      plan(['a', 'b'], [hop('strong', ['length'], ['s'])]),
+      undefined,
+      { onLevel: (level, outcome) => levels.push([level, outcome.ok, outcome.deployment?.id]) },
+    );
+    expect(levels).toEqual([
+      [0, true, 'fast/b'],
+      [1, true, 'strong/s'],
+    ]);
+    const failures: (string | undefined)[] = [];
+    await run({ a: failure(503), b: failure(502) }, plan(['a', 'b']), undefined, {
+      onLevel: (_, outcome) => failures.push(outcome.deployment?.id),
+    });
+    expect(failures).toEqual(['fast/b']);
   });
 
   it('stops at once when the client goes away and records the attempt as cancelled', async () => {

@@ -65,7 +65,24 @@ export interface ExecutePlanOptions<T> {
   clock: Clock;
   /** Called after every attempt, so the trail is complete even if the request is cut short. */
   onAttempt?: ((record: AttemptRecord) => void) | undefined;
+  /**
+   * Called before escalation hop `level` (1 for the first hop) is tried, e.g. to reserve the hop's
+   * quota charges; false stops escalating: the last answer escalated away from is kept, or the
+   * failure is reported.
+   */
+  beforeHop?: ((hop: EscalationHop, level: number) => Promise<boolean>) | undefined;
+  /**
+   * Called when a level (0: the plan's candidates, i: hop i) is done, with what it produced: the
+   * answer and its deployment, or the failure and the deployment tried last (undefined when none
+   * was tried). Lets the caller account each level, including answers escalated away from.
+   */
+  onLevel?: ((level: number, outcome: LevelOutcome<T>) => void) | undefined;
 }
+
+/** How one level of the plan ended (see `ExecutePlanOptions.onLevel`). */
+export type LevelOutcome<T> =
+  | { ok: true; result: T; deployment: Deployment }
+  | { ok: false; error: UpstreamError; deployment: Deployment | undefined };
 
 /** How the plan's execution ended: the answer and who served it, or the failure to report. */
 export type Execution<T> =
@@ -119,7 +136,19 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
   let failure: UpstreamError | undefined;
 
   for (;;) {
+    const tried = attempts.length;
     const level = await tryCandidates(candidates, attempt, options, record);
+    if (options.onLevel) {
+      if (level.ok) options.onLevel(escalations, level);
+      else {
+        const lastId = attempts.length > tried ? attempts[attempts.length - 1]!.deploymentId : undefined;
+        options.onLevel(escalations, {
+          ok: false,
+          error: level.error,
+          deployment: candidates.find((d) => d.id === lastId),
+        });
+      }
+    }
     const hop = escalations < plan.maxEscalations ? plan.escalation[escalations] : undefined;
     if (level.ok) {
       const trigger = hop && options.judge ? options.judge(level.result, hop) : undefined;
@@ -137,6 +166,8 @@ export async function executePlan<T>(options: ExecutePlanOptions<T>): Promise<Ex
       )
         break;
     }
+    // A refused hop does not run: the answer kept so far (if any) is served, as when a hop fails.
+    if (options.beforeHop && !(await options.beforeHop(hop, escalations + 1))) break;
     escalations++;
     candidates = hop.candidates;
   }

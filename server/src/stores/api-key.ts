@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiKeyRecord, KeyStore } from './key-store.ts';
+import type { ApiKeyRecord, KeyCap, KeyStore } from './key-store.ts';
 
 /** Every Switchyard API key starts with this. */
 export const apiKeyPrefix = 'sk-sy-';
@@ -50,6 +50,7 @@ export interface NewApiKey {
   name?: string | undefined;
   allowedModels?: readonly string[] | undefined;
   expiresAt?: number | undefined;
+  caps?: readonly KeyCap[] | undefined;
 }
 
 /** Creates and stores a key; the returned `key` is the only time the secret is ever visible. */
@@ -69,6 +70,7 @@ export async function issueApiKey(
     disabled: false,
     createdAt: nowMs,
   };
+  if (spec.caps && spec.caps.length > 0) record.caps = spec.caps.map((c) => ({ ...c }));
   await store.create(hashApiKey(key), record);
   return { key, record };
 }
@@ -81,6 +83,7 @@ export interface ApiKeyView {
   prefix: string;
   allowedModels: readonly string[] | null;
   expiresAt: string | null;
+  caps: readonly KeyCap[] | null;
   disabled: boolean;
   createdAt: string;
   lastUsedAt: string | null;
@@ -96,6 +99,7 @@ export function viewApiKey(record: ApiKeyRecord): ApiKeyView {
     prefix: record.prefix,
     allowedModels: record.allowedModels ?? null,
     expiresAt: iso(record.expiresAt),
+    caps: record.caps ?? null,
     disabled: record.disabled,
     createdAt: new Date(record.createdAt).toISOString(),
     lastUsedAt: iso(record.lastUsedAt),

@@ -105,6 +105,33 @@ export function runKeyStoreContract(name: string, makeStore: () => KeyStore | Pr
       await store.touch('key_missing', 1);
     });
 
+    it('stores per-key caps and returns them intact', async () => {
+      const r = record({
+        caps: [
+          { window: 'day', usd: 5 },
+          { window: 'minute', requests: 10 },
+        ],
+      });
+      await store.create(hashApiKey('sk-sy-caps'), r);
+      expect((await store.get(r.id))?.caps).toEqual(r.caps);
+      expect((await store.findByHash(hashApiKey('sk-sy-caps')))?.caps).toEqual(r.caps);
+    });
+
+    it('updates name, models, expiry and caps; null clears a field, a missing one is kept', async () => {
+      const r = record({ allowedModels: ['fast'], expiresAt: 9_000 });
+      await store.create(hashApiKey('sk-sy-upd'), r);
+      const updated = await store.update(r.id, { name: 'renamed', caps: [{ window: 'hour', tokens: 1000 }] });
+      expect(updated).toEqual({ ...r, name: 'renamed', caps: [{ window: 'hour', tokens: 1000 }] });
+      expect(await store.get(r.id)).toEqual(updated);
+      const cleared = await store.update(r.id, { allowedModels: null, expiresAt: null, caps: null });
+      expect(cleared?.allowedModels).toBeUndefined();
+      expect(cleared?.expiresAt).toBeUndefined();
+      expect(cleared?.caps).toBeUndefined();
+      expect((await store.get(r.id))?.name).toBe('renamed');
+      expect(await store.get(r.id)).toEqual(cleared);
+      expect(await store.update('key_missing', { name: 'x' })).toBeUndefined();
+    });
+
     it('returns copies that callers cannot use to change the stored key', async () => {
       const r = record({ allowedModels: ['fast'] });
       await store.create(hashApiKey('sk-sy-copy'), r);

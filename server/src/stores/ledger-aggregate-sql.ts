@@ -46,7 +46,7 @@ export function ledgerAggregateSql(query: LedgerQuery, placeholder: (n: number) 
   const sql = `
     with base as (
       select ${[...groups, `${bucket} as bucket`].join(', ')},
-        latency_ms, outcome, cache_status, estimated, input_tokens, output_tokens, cached_tokens, cost_usd,
+        latency_ms, outcome, cache_status, estimated, escalations, input_tokens, output_tokens, cached_tokens, cost_usd,
         case when outcome = 'denied' then 0 else 1 end as served
       from usage_ledger
       where time_ms >= ${placeholder(1)} and time_ms < ${placeholder(2)} ${where.join(' ')}
@@ -64,6 +64,7 @@ export function ledgerAggregateSql(query: LedgerQuery, placeholder: (n: number) 
       sum(case when outcome = 'cancelled' then 1 else 0 end) as cancelled,
       sum(case when outcome = 'denied' then 1 else 0 end) as denied,
       sum(case when cache_status = 'hit' then 1 else 0 end) as cache_hits,
+      sum(case when escalations > 0 then 1 else 0 end) as escalated,
       sum(case when estimated then 1 else 0 end) as estimated,
       sum(input_tokens) as input_tokens,
       sum(output_tokens) as output_tokens,
@@ -94,6 +95,7 @@ export function toLedgerAggregates(
       cancelled: Number(r.cancelled),
       denied: Number(r.denied),
       cacheHits: Number(r.cache_hits),
+      escalated: Number(r.escalated),
       estimated: Number(r.estimated),
       inputTokens: Number(r.input_tokens),
       outputTokens: Number(r.output_tokens),

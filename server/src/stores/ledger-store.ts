@@ -87,6 +87,8 @@ export interface LedgerAggregate {
   cancelled: number;
   denied: number;
   cacheHits: number;
+  /** Rows that took at least one escalation hop (rollout analysis compares escalation rates). */
+  escalated: number;
   /** Rows whose tokens were estimated. */
   estimated: number;
   inputTokens: number;

@@ -3,14 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApp, type GatewayApp } from '../app.ts';
 import { type GatewayConfig, loadConfig } from '../config.ts';
 import { type AdapterFactory, PolicyHolder } from '../policy-runtime/policy-holder.ts';
+import { assembleGatewayState, type GatewayState } from '../state/open-gateway-state.ts';
 import { issueApiKey, type NewApiKey } from '../stores/api-key.ts';
 import type { KeyStore } from '../stores/key-store.ts';
+import type { LedgerAggregate, LedgerQuery, LedgerRow, LedgerStore } from '../stores/ledger-store.ts';
+import type { LedgerWriterOptions } from '../stores/ledger-writer.ts';
 import { openStateDatabase } from '../stores/sqlite/open-state-database.ts';
 import { SqliteKeyStore } from '../stores/sqlite/sqlite-key-store.ts';
+import { SqliteLedgerStore } from '../stores/sqlite/sqlite-ledger-store.ts';
 
 /** The repository's default policy folder. */
 export const defaultPolicyDir = new URL('../../../policies/default', import.meta.url).pathname;
@@ -25,6 +30,8 @@ export interface TestGateway {
   policies: PolicyHolder;
   keys: KeyStore;
   config: GatewayConfig;
+  /** Keys, ledger, limits, quotas and breakers of the gateway. */
+  state: GatewayState;
   /** A key of tenant `default` that may use every model. */
   apiKey: string;
   /** Issues another key. */
@@ -33,6 +40,10 @@ export interface TestGateway {
   logs: Record<string, unknown>[];
   /** The log line of the request with this id, once written. */
   requestLog(requestId: string): Promise<Record<string, unknown>>;
+  /** The ledger rows written so far (the writer is flushed first), oldest first. */
+  ledgerRows(): Promise<LedgerRow[]>;
+  /** The ledger row of one request, once its response has closed and its row was written. */
+  ledgerRow(requestId: string): Promise<LedgerRow>;
   /** Rewrites a file of the policy folder (for reload tests; only with `policyText`). */
   writePolicy(text: string): void;
   close(): Promise<void>;
@@ -45,6 +56,34 @@ export interface TestGatewayOptions {
   /** Environment for `${env:…}` references and settings such as `SWITCHYARD_BODY_LIMIT`. */
   env?: Record<string, string>;
   createAdapter?: AdapterFactory;
+  /** A Redis for limits, quotas and breakers (default: in memory); the test owns the connection. */
+  redis?: Redis | undefined;
+  /** Key prefix on that Redis. */
+  redisPrefix?: string | undefined;
+  /** The ledger store behind the writer (default: SQLite in memory). */
+  ledger?: LedgerStore | undefined;
+  /** Ledger writer settings. */
+  ledgerWriter?: Omit<LedgerWriterOptions, 'onDrop' | 'onRetry'> | undefined;
+  /** How long the protection stores skip a failing Redis before trying it again (default 1000 ms). */
+  retrySharedAfterMs?: number | undefined;
+  /** Retry jitter (default `Math.random`). */
+  random?: () => number;
+}
+
+/** Keeps every row it appends (for assertions), then hands them to the real store. */
+class RecordingLedgerStore implements LedgerStore {
+  readonly rows: LedgerRow[] = [];
+  constructor(private readonly inner: LedgerStore) {}
+  async append(rows: readonly LedgerRow[]): Promise<void> {
+    await this.inner.append(rows);
+    this.rows.push(...rows);
+  }
+  query(query: LedgerQuery): Promise<LedgerAggregate[]> {
+    return this.inner.query(query);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 /** Starts a gateway for a test file; call `close()` in `afterAll`. */
@@ -82,7 +121,18 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   if (!loaded.ok) throw new Error(`test policy is invalid: ${JSON.stringify(loaded.errors)}`);
   const db = openStateDatabase(':memory:');
   const keys = new SqliteKeyStore(db);
-  const gateway = await buildApp({ config, policies, keys, logger });
+  const ledger = new RecordingLedgerStore(options.ledger ?? new SqliteLedgerStore(db));
+  const state = assembleGatewayState({
+    keys,
+    ledger,
+    durableKind: 'sqlite',
+    redis: options.redis,
+    redisPrefix: options.redisPrefix,
+    logger,
+    ledgerWriter: options.ledgerWriter,
+    retrySharedAfterMs: options.retrySharedAfterMs,
+  });
+  const gateway = await buildApp({ config, policies, state, logger, random: options.random });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
   const { key: apiKey } = await issueApiKey(keys, { tenant: 'default', name: 'test' }, Date.now());
@@ -93,6 +143,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     policies,
     keys,
     config,
+    state,
     apiKey,
     async issueKey(spec) {
       const { key, record } = await issueApiKey(keys, spec, Date.now());
@@ -111,12 +162,28 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         });
       }
     },
+    async ledgerRows() {
+      await state.ledgerWriter.flush();
+      return [...ledger.rows];
+    },
+    async ledgerRow(requestId) {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        await state.ledgerWriter.flush();
+        const row = ledger.rows.find((r) => r.requestId === requestId);
+        if (row) return row;
+        if (Date.now() > deadline) throw new Error(`no ledger row for request \`${requestId}\``);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     writePolicy(text) {
       if (!tempDir) throw new Error('writePolicy needs a gateway started with `policyText`');
       writeFileSync(join(tempDir, 'policy.yaml'), text);
     },
     async close() {
       await gateway.app.close();
+      await gateway.accountingDone();
+      await state.close();
       await policies.close();
       db.close();
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });

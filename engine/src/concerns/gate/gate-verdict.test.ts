@@ -77,12 +77,17 @@ describe('the gate verdict', () => {
   });
 
   it('fails a slower candidate, but ignores p95 differences within the noise tolerance', () => {
-    expect(verdict(tenTests([], 0.001, 200)).pass).toBe(false);
-    const fast = verdict(tenTests([], 0.001, 9), tenTests([], 0.001, 4));
+    expect(verdict(tenTests([], 0.001, 250)).pass).toBe(false);
+    const fast = verdict(tenTests([], 0.001, 90), tenTests([], 0.001, 40));
     expect(fast.pass).toBe(true);
     expect(fast.suites[0]?.checks.find((c) => c.name === 'maxP95LatencyRatio')?.detail).toBe(
-      'p95 latency ×2.250 > ×1.25 (within 25 ms tolerance)',
+      'p95 latency ×2.250 > ×1.25 (within 100 ms tolerance)',
     );
+    const tight = verdict(tenTests([], 0.001, 90), tenTests([], 0.001, 40), {
+      ...thresholds,
+      latencyToleranceMs: 10,
+    });
+    expect(tight.pass).toBe(false);
   });
 
   it('does not pass when no suite ran', () => {

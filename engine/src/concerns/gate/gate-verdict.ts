@@ -23,8 +23,10 @@ export interface GateSuiteRun {
 /** The thresholds of a gate: the policy's `gate:` section plus the latency noise tolerance. */
 export interface GateThresholds extends Omit<GateSpec, 'suites'> {
   /**
-   * A p95 latency increase smaller than this never fails the gate, whatever the ratio: on tiny
-   * latencies timer noise alone can exceed the ratio (default 25 ms).
+   * A p95 latency increase smaller than this never fails the gate, whatever the ratio: the gate
+   * measures a gateway on a shared machine, where a single scheduling hiccup moves the p95 of a
+   * small suite by tens of milliseconds, while a policy change that matters (another model, an
+   * extra escalation hop) costs hundreds (default 100 ms).
    */
   latencyToleranceMs?: number | undefined;
 }
@@ -164,7 +166,7 @@ function judgeSuite(
   }
   if (baseline.latencyP95Ms > 0) {
     const ratio = candidate.latencyP95Ms / baseline.latencyP95Ms;
-    const tolerance = t.latencyToleranceMs ?? 25;
+    const tolerance = t.latencyToleranceMs ?? 100;
     const ok =
       ratio <= t.maxP95LatencyRatio + 1e-9 || candidate.latencyP95Ms - baseline.latencyP95Ms < tolerance;
     checks.push({

@@ -1,8 +1,19 @@
 import { isSameHash } from '../api-key.ts';
-import { type ApiKeyRecord, DuplicateKeyError, type KeyListFilter, type KeyStore } from '../key-store.ts';
+import {
+  type ApiKeyRecord,
+  applyKeyChanges,
+  DuplicateKeyError,
+  type KeyChanges,
+  type KeyListFilter,
+  type KeyStore,
+} from '../key-store.ts';
 
 function copy(record: ApiKeyRecord): ApiKeyRecord {
-  return { ...record, allowedModels: record.allowedModels ? [...record.allowedModels] : undefined };
+  return {
+    ...record,
+    allowedModels: record.allowedModels ? [...record.allowedModels] : undefined,
+    caps: record.caps ? record.caps.map((c) => ({ ...c })) : undefined,
+  };
 }
 
 /** Keys in process memory: for tests and throwaway gateways. Lost on restart. */
@@ -40,6 +51,16 @@ export class MemoryKeyStore implements KeyStore {
       .filter((r) => filter.tenant === undefined || r.tenant === filter.tenant)
       .sort((a, b) => a.createdAt - b.createdAt)
       .map(copy);
+  }
+
+  /** Changes a key. */
+  async update(id: string, changes: KeyChanges): Promise<ApiKeyRecord | undefined> {
+    const hash = this.#hashById.get(id);
+    const found = hash === undefined ? undefined : this.#byHash.get(hash);
+    if (hash === undefined || !found) return undefined;
+    const next = applyKeyChanges(found, changes);
+    this.#byHash.set(hash, copy(next));
+    return copy(next);
   }
 
   /** Disables a key. */

@@ -80,6 +80,7 @@ export class MemoryLedgerStore implements LedgerStore {
           cancelled: count((r) => r.outcome === 'cancelled'),
           denied: count((r) => r.outcome === 'denied'),
           cacheHits: count((r) => r.cacheStatus === 'hit'),
+          escalated: count((r) => r.escalations > 0),
           estimated: count((r) => r.estimated),
           inputTokens: sum((r) => r.inputTokens),
           outputTokens: sum((r) => r.outputTokens),

@@ -7,7 +7,7 @@ export interface PostgresMigration {
   sql: string;
 }
 
-/** The Postgres schema, in order: keys, the usage ledger; policy versions and audit come next. */
+/** The Postgres schema, in order: keys, the usage ledger, key caps, the policy lifecycle (versions, rollouts, audit). */
 export const postgresMigrations: readonly PostgresMigration[] = [
   {
     version: 1,
@@ -58,6 +58,65 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
       create index usage_ledger_by_time on usage_ledger (time_ms);
       create index usage_ledger_by_tenant on usage_ledger (tenant, time_ms);
+    `,
+  },
+  {
+    version: 3,
+    name: 'api key caps',
+    sql: 'alter table api_keys add column caps jsonb',
+  },
+  {
+    version: 4,
+    name: 'policy versions, rollouts and audit log',
+    sql: `
+      create table policy_versions (
+        seq bigserial primary key,
+        version text not null unique,
+        hash text not null unique,
+        name text not null,
+        files jsonb not null,
+        git_commit text,
+        author text,
+        message text,
+        created_at bigint not null,
+        verdict jsonb
+      );
+      create index policy_versions_by_name on policy_versions (name, seq);
+      create table policy_stable (
+        name text primary key,
+        version text not null references policy_versions (version),
+        updated_at bigint not null
+      );
+      create table policy_rollouts (
+        seq bigserial primary key,
+        id text not null unique,
+        name text not null,
+        status text not null,
+        state jsonb not null,
+        revision integer not null,
+        updated_at bigint not null
+      );
+      create index policy_rollouts_by_name on policy_rollouts (name, status);
+      create table policy_rollout_shadow (
+        rollout_id text not null,
+        step_index integer not null,
+        requests bigint not null,
+        rerouted bigint not null,
+        new_denials bigint not null,
+        stable_cost_usd double precision not null,
+        predicted_cost_usd double precision not null,
+        primary key (rollout_id, step_index)
+      );
+      create table policy_audit (
+        seq bigserial primary key,
+        at bigint not null,
+        actor text not null,
+        action text not null,
+        subject text not null,
+        reason text not null,
+        details jsonb
+      );
+      create index policy_audit_by_subject on policy_audit (subject, seq);
     `,
   },
 ];

@@ -1,6 +1,14 @@
 import type { Pool } from 'pg';
 import { isSameHash } from '../api-key.ts';
-import { type ApiKeyRecord, DuplicateKeyError, type KeyListFilter, type KeyStore } from '../key-store.ts';
+import {
+  type ApiKeyRecord,
+  applyKeyChanges,
+  DuplicateKeyError,
+  type KeyCap,
+  type KeyChanges,
+  type KeyListFilter,
+  type KeyStore,
+} from '../key-store.ts';
 
 interface KeyRow {
   id: string;
@@ -13,10 +21,11 @@ interface KeyRow {
   disabled: boolean;
   created_at: string;
   last_used_at: string | null;
+  caps: KeyCap[] | null;
 }
 
 const columns =
-  'id, hash, name, tenant, prefix, allowed_models, expires_at, disabled, created_at, last_used_at';
+  'id, hash, name, tenant, prefix, allowed_models, expires_at, disabled, created_at, last_used_at, caps';
 
 /** `pg` returns bigint columns as strings; epoch milliseconds fit a double exactly. */
 function toRecord(row: KeyRow): ApiKeyRecord {
@@ -31,6 +40,7 @@ function toRecord(row: KeyRow): ApiKeyRecord {
   if (row.allowed_models !== null) record.allowedModels = row.allowed_models;
   if (row.expires_at !== null) record.expiresAt = Number(row.expires_at);
   if (row.last_used_at !== null) record.lastUsedAt = Number(row.last_used_at);
+  if (row.caps !== null) record.caps = row.caps;
   return record;
 }
 
@@ -49,7 +59,7 @@ export class PostgresKeyStore implements KeyStore {
   async create(hash: string, r: ApiKeyRecord): Promise<void> {
     try {
       await this.#pool.query(
-        `insert into api_keys (${columns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        `insert into api_keys (${columns}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           r.id,
           hash,
@@ -61,6 +71,7 @@ export class PostgresKeyStore implements KeyStore {
           r.disabled,
           r.createdAt,
           r.lastUsedAt ?? null,
+          r.caps ? JSON.stringify(r.caps) : null,
         ],
       );
     } catch (err) {
@@ -96,6 +107,40 @@ export class PostgresKeyStore implements KeyStore {
             [filter.tenant],
           );
     return rows.map(toRecord);
+  }
+
+  /** Changes a key: read and write in one transaction, the row locked, so concurrent updates do not interleave. */
+  async update(id: string, changes: KeyChanges): Promise<ApiKeyRecord | undefined> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<KeyRow>(
+        `select ${columns} from api_keys where id = $1 for update`,
+        [id],
+      );
+      if (!rows[0]) {
+        await client.query('rollback');
+        return undefined;
+      }
+      const next = applyKeyChanges(toRecord(rows[0]), changes);
+      await client.query(
+        'update api_keys set name = $2, allowed_models = $3, expires_at = $4, caps = $5 where id = $1',
+        [
+          id,
+          next.name,
+          next.allowedModels ? JSON.stringify(next.allowedModels) : null,
+          next.expiresAt ?? null,
+          next.caps ? JSON.stringify(next.caps) : null,
+        ],
+      );
+      await client.query('commit');
+      return next;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   /** Disables a key. */

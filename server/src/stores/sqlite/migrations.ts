@@ -28,6 +28,11 @@ export const migrations: readonly Migration[] = [
       create index api_keys_by_tenant on api_keys (tenant, created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'api key caps',
+    sql: 'alter table api_keys add column caps text',
+  },
 ];
 
 /**

@@ -1,6 +1,14 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { isSameHash } from '../api-key.ts';
-import { type ApiKeyRecord, DuplicateKeyError, type KeyListFilter, type KeyStore } from '../key-store.ts';
+import {
+  type ApiKeyRecord,
+  applyKeyChanges,
+  DuplicateKeyError,
+  type KeyCap,
+  type KeyChanges,
+  type KeyListFilter,
+  type KeyStore,
+} from '../key-store.ts';
 
 interface KeyRow {
   id: string;
@@ -13,6 +21,7 @@ interface KeyRow {
   disabled: number;
   created_at: number;
   last_used_at: number | null;
+  caps: string | null;
 }
 
 function toRecord(row: KeyRow): ApiKeyRecord {
@@ -27,6 +36,7 @@ function toRecord(row: KeyRow): ApiKeyRecord {
   if (row.allowed_models !== null) record.allowedModels = JSON.parse(row.allowed_models) as string[];
   if (row.expires_at !== null) record.expiresAt = row.expires_at;
   if (row.last_used_at !== null) record.lastUsedAt = row.last_used_at;
+  if (row.caps !== null) record.caps = JSON.parse(row.caps) as KeyCap[];
   return record;
 }
 
@@ -43,11 +53,12 @@ export class SqliteKeyStore implements KeyStore {
   readonly #disable: StatementSync;
   readonly #delete: StatementSync;
   readonly #touch: StatementSync;
+  readonly #update: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#insert = db.prepare(
-      `insert into api_keys (id, hash, name, tenant, prefix, allowed_models, expires_at, disabled, created_at, last_used_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `insert into api_keys (id, hash, name, tenant, prefix, allowed_models, expires_at, disabled, created_at, last_used_at, caps)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#byHash = db.prepare('select * from api_keys where hash = ?');
     this.#byId = db.prepare('select * from api_keys where id = ?');
@@ -55,6 +66,9 @@ export class SqliteKeyStore implements KeyStore {
     this.#byTenant = db.prepare('select * from api_keys where tenant = ? order by created_at, rowid');
     this.#disable = db.prepare('update api_keys set disabled = 1 where id = ?');
     this.#delete = db.prepare('delete from api_keys where id = ?');
+    this.#update = db.prepare(
+      'update api_keys set name = ?, allowed_models = ?, expires_at = ?, caps = ? where id = ?',
+    );
     this.#touch = db.prepare(
       'update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)',
     );
@@ -74,6 +88,7 @@ export class SqliteKeyStore implements KeyStore {
         r.disabled ? 1 : 0,
         r.createdAt,
         r.lastUsedAt ?? null,
+        r.caps ? JSON.stringify(r.caps) : null,
       );
     } catch (err) {
       if (/UNIQUE|PRIMARY KEY/i.test((err as Error).message)) {
@@ -101,6 +116,21 @@ export class SqliteKeyStore implements KeyStore {
       ? this.#all.all()
       : this.#byTenant.all(filter.tenant)) as unknown as KeyRow[];
     return rows.map(toRecord);
+  }
+
+  /** Changes a key (read, apply, write: one synchronous step, so nothing interleaves). */
+  async update(id: string, changes: KeyChanges): Promise<ApiKeyRecord | undefined> {
+    const row = this.#byId.get(id) as KeyRow | undefined;
+    if (!row) return undefined;
+    const next = applyKeyChanges(toRecord(row), changes);
+    this.#update.run(
+      next.name,
+      next.allowedModels ? JSON.stringify(next.allowedModels) : null,
+      next.expiresAt ?? null,
+      next.caps ? JSON.stringify(next.caps) : null,
+      id,
+    );
+    return next;
   }
 
   /** Disables a key. */
