@@ -49,14 +49,24 @@ describe('switchyard policy check', () => {
     const bad = join(dir, 'typo');
     await cp(defaultPolicy, bad, { recursive: true });
     const text = await readFile(join(bad, 'policy.yaml'), 'utf8');
-    await writeFile(join(bad, 'policy.yaml'), text.replace('target: strong\n  - id: long-context', 'target: strnog\n  - id: long-context').replace('ttl: 1h', 'ttl: 1 hour'));
+    await writeFile(
+      join(bad, 'policy.yaml'),
+      text
+        .replace('target: strong\n  - id: long-context', 'target: strnog\n  - id: long-context')
+        .replace('ttl: 1h', 'ttl: 1 hour'),
+    );
     const r = await cli('policy', 'check', bad);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/policy\.yaml:\d+:\d+ error SY_POLICY_UNKNOWN_MODEL route `code` targets unknown model `strnog`/);
+    expect(r.out).toMatch(
+      /policy\.yaml:\d+:\d+ error SY_POLICY_UNKNOWN_MODEL route `code` targets unknown model `strnog`/,
+    );
     expect(r.out).toMatch(/policy\.yaml:\d+:\d+ error SY_POLICY_INVALID_VALUE `cache\[0\]\.ttl`/);
     expect(r.out).toContain('^');
     const json = await cli('policy', 'check', bad, '--format', 'json');
-    expect(JSON.parse(json.out).errors.map((e: { code: string }) => e.code)).toEqual(['SY_POLICY_UNKNOWN_MODEL', 'SY_POLICY_INVALID_VALUE']);
+    expect(JSON.parse(json.out).errors.map((e: { code: string }) => e.code)).toEqual([
+      'SY_POLICY_UNKNOWN_MODEL',
+      'SY_POLICY_INVALID_VALUE',
+    ]);
   });
 });
 
@@ -70,7 +80,10 @@ describe('switchyard policy test', () => {
   it('shows expected and actual values for a failing case and exits 1', async () => {
     const folder = join(dir, 'failing');
     await cp(defaultPolicy, folder, { recursive: true });
-    await writeFile(join(folder, 'policy.test.yaml'), 'cases:\n  - name: auto goes to strong\n    request: { model: auto }\n    expect: { target: strong }\n');
+    await writeFile(
+      join(folder, 'policy.test.yaml'),
+      'cases:\n  - name: auto goes to strong\n    request: { model: auto }\n    expect: { target: strong }\n',
+    );
     const r = await cli('policy', 'test', folder);
     expect(r.code).toBe(1);
     expect(r.out).toContain('✗ auto goes to strong');
@@ -81,7 +94,14 @@ describe('switchyard policy test', () => {
 describe('switchyard policy explain', () => {
   it('explains an OpenAI request body: the decision and every rule considered', async () => {
     const body = join(dir, 'req.json');
-    await writeFile(body, JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'hi' }], metadata: { tags: 'code' } }));
+    await writeFile(
+      body,
+      JSON.stringify({
+        model: 'auto',
+        messages: [{ role: 'user', content: 'hi' }],
+        metadata: { tags: 'code' },
+      }),
+    );
     const r = await cli('policy', 'explain', defaultPolicy, '--request', body, '--tenant', 'demo');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/route +code/);
@@ -110,7 +130,10 @@ describe('switchyard policy diff', () => {
     const changed = join(dir, 'cheaper');
     await cp(defaultPolicy, changed, { recursive: true });
     const text = await readFile(join(changed, 'policy.yaml'), 'utf8');
-    await writeFile(join(changed, 'policy.yaml'), `# reformatted\n${text.replace('target: strong\n  - id: long-context', 'target: fast\n  - id: long-context')}`);
+    await writeFile(
+      join(changed, 'policy.yaml'),
+      `# reformatted\n${text.replace('target: strong\n  - id: long-context', 'target: fast\n  - id: long-context')}`,
+    );
     const r = await cli('policy', 'diff', defaultPolicy, changed);
     expect(r.code).toBe(0);
     expect(r.out).toContain('~ routes[code].target: strong → fast');
