@@ -51,11 +51,26 @@ export interface CompiledRoute {
  * value); each list keeps policy order. A request can only match routes in `rest` and in the lists
  * its own tags, tenant and metadata select.
  */
-export interface RouteIndex {
-  rest: readonly CompiledRoute[];
-  byTag: ReadonlyMap<string, readonly CompiledRoute[]>;
-  byTenant: ReadonlyMap<string, readonly CompiledRoute[]>;
-  byMetadata: ReadonlyMap<string, ReadonlyMap<string, readonly CompiledRoute[]>>;
+export interface RouteIndex<T extends IndexedRule = CompiledRoute> {
+  rest: readonly T[];
+  byTag: ReadonlyMap<string, readonly T[]>;
+  byTenant: ReadonlyMap<string, readonly T[]>;
+  byMetadata: ReadonlyMap<string, ReadonlyMap<string, readonly T[]>>;
+}
+
+/** What the rule index needs of a rule: its position in the policy and its condition. */
+export interface IndexedRule {
+  index: number;
+  condition: CompiledCondition;
+}
+
+/** A cache rule ready for `decide()`. */
+export interface CompiledCacheRule extends IndexedRule {
+  id: string;
+  spec: PolicySpec['cache'][number];
+  reason: Reason;
+  /** Cache plans already built per scope value (bounded memo). */
+  memo: Map<string, import('./decision.ts').CachePlan>;
 }
 
 /** A logical model with its deployments resolved. */
@@ -131,14 +146,9 @@ export interface CompiledPolicy {
   routesForAnyModel: RouteIndex;
   models: ReadonlyMap<string, CompiledModel>;
   tenants: ReadonlyMap<string, CompiledTenant>;
-  cacheRules: readonly {
-    id: string;
-    condition: CompiledCondition;
-    spec: PolicySpec['cache'][number];
-    reason: Reason;
-    /** Cache plans already built per scope value (bounded memo). */
-    memo: Map<string, import('./decision.ts').CachePlan>;
-  }[];
+  cacheRules: readonly CompiledCacheRule[];
+  /** Cache rules indexed like routes (first match in policy order). */
+  cacheIndex: RouteIndex<CompiledCacheRule>;
   experiments: ReadonlyMap<string, PolicySpec['experiments'][number]>;
   /** Resilience settings per logical model (global merged with the model's override). */
   resilience: ReadonlyMap<string, ResilienceSettings>;

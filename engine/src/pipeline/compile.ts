@@ -5,7 +5,7 @@ import { compileCacheRules } from '../concerns/cache/cache.compile.ts';
 import { checkExperiments } from '../concerns/experiment/experiment.compile.ts';
 import { checkResilience, resolveResilience } from '../concerns/resilience/resilience.compile.ts';
 import { checkRollout } from '../concerns/rollout/rollout.compile.ts';
-import { compileRoutes, indexRoutesByModel } from '../concerns/route/route.compile.ts';
+import { compileRoutes, indexRoutesByModel, indexRules } from '../concerns/route/route.compile.ts';
 import type { Diagnostic } from '../errors.ts';
 import { canonicalJson } from '../hash/canonical-json.ts';
 import { sha256Hex } from '../hash/sha256.ts';
@@ -95,6 +95,7 @@ export function compilePolicy(files: readonly PolicyFile[], options: CompileOpti
     models,
     tenants,
     cacheRules: Object.freeze(cacheRules),
+    cacheIndex: indexRules(cacheRules),
     experiments: new Map(spec.experiments.map((e) => [e.id, e])),
     resilience,
     warnings: Object.freeze(warnings),

@@ -2,9 +2,14 @@ import { capabilityBits } from '../catalog/capability-bits.ts';
 import { chargesForHop, memoLimit, planCharges, type QuotaOutcome } from '../concerns/quota/quota.decide.ts';
 import { planLimits } from '../concerns/ratelimit/ratelimit.decide.ts';
 import { pickDeployments } from '../concerns/route/pick-deployments.ts';
-import { firstMatchingRoute } from '../concerns/route/route.compile.ts';
+import { firstMatchingRule } from '../concerns/route/route.compile.ts';
 import { stickyBucket } from '../hash/sticky-bucket.ts';
-import type { CompiledPolicy, CompiledRoute, CompiledTenant } from '../model/compiled-policy.ts';
+import type {
+  CompiledCacheRule,
+  CompiledPolicy,
+  CompiledRoute,
+  CompiledTenant,
+} from '../model/compiled-policy.ts';
 import type {
   CachePlan,
   Decision,
@@ -142,7 +147,7 @@ function decideTraced(
       trace.push({ rule: `route:${r.id}`, outcome: 'skipped', detail: r.condition.whyNot(facts) ?? '' });
     }
   } else {
-    route = firstMatchingRoute(policy.routesByModel.get(facts.model) ?? policy.routesForAnyModel, facts);
+    route = firstMatchingRule(policy.routesByModel.get(facts.model) ?? policy.routesForAnyModel, facts);
   }
   let routeId: string;
   let target: string;
@@ -257,25 +262,33 @@ function decideTraced(
     }
   }
 
-  // 6. Cache rule: first match wins.
-  let cache: CachePlan | undefined;
-  for (const rule of policy.cacheRules) {
-    if (!rule.condition.test(facts)) {
-      trace?.push({
+  // 6. Cache rule: first match wins (explain walks them all; decide asks the index).
+  let cacheRule: CompiledCacheRule | undefined;
+  if (trace) {
+    for (const rule of policy.cacheRules) {
+      if (rule.condition.test(facts)) {
+        cacheRule = rule;
+        break;
+      }
+      trace.push({
         rule: `cache:${rule.id}`,
         outcome: 'skipped',
         detail: rule.condition.whyNot(facts) ?? '',
       });
-      continue;
     }
-    const spec = rule.spec;
+  } else if (policy.cacheRules.length > 0) {
+    cacheRule = firstMatchingRule(policy.cacheIndex, facts);
+  }
+  let cache: CachePlan | undefined;
+  if (cacheRule !== undefined) {
+    const spec = cacheRule.spec;
     const scope = spec.scope ?? 'key';
     const scopeValue = scope === 'tenant' ? facts.tenant : facts.keyId;
-    cache = rule.memo.get(scopeValue);
+    cache = cacheRule.memo.get(scopeValue);
     if (cache === undefined) {
-      if (rule.memo.size >= memoLimit) rule.memo.clear();
+      if (cacheRule.memo.size >= memoLimit) cacheRule.memo.clear();
       cache = Object.freeze({
-        ruleId: rule.id,
+        ruleId: cacheRule.id,
         mode: spec.mode,
         ttlMs: spec.ttl,
         scope,
@@ -285,15 +298,14 @@ function decideTraced(
         promptCache: spec.promptCache,
         countTokensOnHit: spec.countTokensOnHit,
       });
-      rule.memo.set(scopeValue, cache);
+      cacheRule.memo.set(scopeValue, cache);
     }
-    reasons.push(rule.reason);
+    reasons.push(cacheRule.reason);
     trace?.push({
-      rule: `cache:${rule.id}`,
+      rule: `cache:${cacheRule.id}`,
       outcome: 'applied',
       detail: `${spec.mode}, ttl ${spec.ttl} ms, scope ${scope}`,
     });
-    break;
   }
 
   // 7. Rate limits, then quotas: both from the snapshot, refusing what would surely be refused.

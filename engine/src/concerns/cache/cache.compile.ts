@@ -49,6 +49,7 @@ export function compileCacheRules(ctx: CompileContext): CompiledPolicy['cacheRul
     ctx.logic(problems, [...at, 'when']);
     return Object.freeze({
       id: rule.id,
+      index: i,
       condition,
       spec: rule,
       reason: Object.freeze({

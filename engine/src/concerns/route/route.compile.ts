@@ -1,22 +1,22 @@
 import type { LogicProblem } from '../../logic/compile-json-logic.ts';
-import type { CompiledRoute, RouteIndex } from '../../model/compiled-policy.ts';
+import type { CompiledRoute, IndexedRule, RouteIndex } from '../../model/compiled-policy.ts';
 import type { RequestFacts } from '../../model/facts.ts';
 import { type CompileContext, isDeclaredModel } from '../../pipeline/compile-context.ts';
 import { compileEscalation } from '../escalate/escalate.compile.ts';
 import { compileCondition, matchSubsumes } from './condition.compile.ts';
 
-function push<K>(map: Map<K, CompiledRoute[]>, key: K, route: CompiledRoute): void {
+function push<K, T>(map: Map<K, T[]>, key: K, route: T): void {
   const list = map.get(key);
   if (list) list.push(route);
   else map.set(key, [route]);
 }
 
-/** Builds the second-level index of a list of routes (see `RouteIndex`). */
-function indexRoutes(routes: readonly CompiledRoute[]): RouteIndex {
-  const rest: CompiledRoute[] = [];
-  const byTag = new Map<string, CompiledRoute[]>();
-  const byTenant = new Map<string, CompiledRoute[]>();
-  const byMetadata = new Map<string, Map<string, CompiledRoute[]>>();
+/** Builds the index of a list of rules (see `RouteIndex`): routes of one model bucket, or cache rules. */
+export function indexRules<T extends IndexedRule>(routes: readonly T[]): RouteIndex<T> {
+  const rest: T[] = [];
+  const byTag = new Map<string, T[]>();
+  const byTenant = new Map<string, T[]>();
+  const byMetadata = new Map<string, Map<string, T[]>>();
   for (const r of routes) {
     const c = r.condition;
     const whenMeta = c.whenEqualities?.find((e) => e.fact.startsWith('metadata.'));
@@ -53,18 +53,21 @@ export function indexRoutesByModel(routes: readonly CompiledRoute[]): {
   for (const model of new Set(routes.flatMap((r) => r.condition.models ?? []))) {
     byModel.set(
       model,
-      indexRoutes(
+      indexRules(
         routes.filter((r) => r.condition.models === undefined || r.condition.models.includes(model)),
       ),
     );
   }
-  return { byModel, any: indexRoutes(routes.filter((r) => r.condition.models === undefined)) };
+  return { byModel, any: indexRules(routes.filter((r) => r.condition.models === undefined)) };
 }
 
-/** The first route in policy order whose condition holds, among those the index says can match. */
-export function firstMatchingRoute(index: RouteIndex, facts: RequestFacts): CompiledRoute | undefined {
-  // Selective lists first: a match there bounds how far the unindexed (often `when`) routes are scanned.
-  let best: CompiledRoute | undefined;
+/** The first rule in policy order whose condition holds, among those the index says can match. */
+export function firstMatchingRule<T extends IndexedRule>(
+  index: RouteIndex<T>,
+  facts: RequestFacts,
+): T | undefined {
+  // Selective lists first: a match there bounds how far the unindexed (often `when`) rules are scanned.
+  let best: T | undefined;
   if (index.byTag.size > 0) for (const tag of facts.tags) best = firstIn(index.byTag.get(tag), facts, best);
   if (index.byTenant.size > 0) best = firstIn(index.byTenant.get(facts.tenant), facts, best);
   if (index.byMetadata.size > 0) {
@@ -76,11 +79,11 @@ export function firstMatchingRoute(index: RouteIndex, facts: RequestFacts): Comp
   return firstIn(index.rest, facts, best);
 }
 
-function firstIn(
-  list: readonly CompiledRoute[] | undefined,
+function firstIn<T extends IndexedRule>(
+  list: readonly T[] | undefined,
   facts: RequestFacts,
-  best: CompiledRoute | undefined,
-): CompiledRoute | undefined {
+  best: T | undefined,
+): T | undefined {
   if (list === undefined) return best;
   for (let i = 0; i < list.length; i++) {
     const r = list[i]!;
