@@ -201,9 +201,19 @@ describe('route index', () => {
         : routes.filter(
             (_, i) => !r.errors.some((e) => e.code === 'SY_POLICY_UNREACHABLE_ROUTE' && e.line === i + 8),
           );
-      const c = compilePolicy([
-        { path: 'idx.yaml', text: policyText.replace(routes.join('\n'), kept.join('\n')) },
-      ]);
+      const cacheRules = Array.from({ length: 8 }, (_, i) => {
+        const m: string[] = [];
+        if (env.random() < 0.4) m.push(`tenant: [${pick(tenants)}]`);
+        if (env.random() < 0.3) m.push(`tags: [${pick(tags)}]`);
+        if (env.random() < 0.3) m.push(`metadata: { app: ${pick(['x', 'y'])} }`);
+        const cacheWhen =
+          env.random() < 0.4
+            ? `, when: { "<": [{ var: inputTokens }, ${Math.floor(env.random() * 2000)}] }`
+            : '';
+        return `  - { id: c${i}, match: { ${m.join(', ')} }${cacheWhen}, ttl: 1h, scope: key }`;
+      });
+      const withCache = `${policyText.replace(routes.join('\n'), kept.join('\n'))}cache:\n${cacheRules.join('\n')}\n`;
+      const c = compilePolicy([{ path: 'idx.yaml', text: withCache }]);
       if (!c.ok) throw new Error(JSON.stringify(c.errors.slice(0, 3)));
       for (let q = 0; q < 200; q++) {
         const f = facts({
@@ -218,6 +228,8 @@ describe('route index', () => {
         expect(fast.kind === 'plan' ? fast.routeId : fast.code).toBe(
           linear.kind === 'plan' ? linear.routeId : linear.code,
         );
+        if (fast.kind === 'plan' && linear.kind === 'plan')
+          expect(fast.cache?.ruleId).toBe(linear.cache?.ruleId);
       }
     }
   });
