@@ -1,6 +1,13 @@
 import { emptyShadowStats, type GateVerdict, type ShadowStats } from '@switchyard/engine';
 import type { Pool, PoolClient } from 'pg';
 import {
+  auditFromRow,
+  optionalString,
+  type PolicyVersionRow,
+  rolloutFromRow,
+  versionFromRow,
+} from '../policy-version-rows.ts';
+import {
   type AuditEntry,
   assertValidVersion,
   type NewAuditEntry,
@@ -11,42 +18,6 @@ import {
   type RolloutCommit,
   type StoredRollout,
 } from '../policy-version-store.ts';
-
-type Row = Record<string, unknown>;
-
-const optional = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-
-/** `pg` returns bigint columns as strings and jsonb as parsed values. */
-function toVersion(r: Row): PolicyVersion {
-  return {
-    version: String(r.version),
-    hash: String(r.hash),
-    name: String(r.name),
-    files: r.files as PolicyVersion['files'],
-    gitCommit: optional(r.git_commit),
-    author: optional(r.author),
-    message: optional(r.message),
-    createdAt: Number(r.created_at),
-    verdict: (r.verdict ?? undefined) as GateVerdict | undefined,
-  };
-}
-
-function toAudit(r: Row): AuditEntry {
-  return {
-    seq: Number(r.seq),
-    at: Number(r.at),
-    actor: String(r.actor),
-    action: String(r.action),
-    subject: String(r.subject),
-    reason: String(r.reason),
-    details: (r.details ?? undefined) as Record<string, unknown> | undefined,
-  };
-}
-
-const toRollout = (r: Row): StoredRollout => ({
-  state: r.state as StoredRollout['state'],
-  revision: Number(r.revision),
-});
 
 /**
  * The policy lifecycle in Postgres (tables from `migratePostgres`), shared by replicas and the CLI.
@@ -106,7 +77,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
     return this.#transaction(async (client) => {
       await this.#lockName(client, version.name);
       const existing = await client.query('select * from policy_versions where hash = $1', [version.hash]);
-      if (existing.rows[0]) return { version: toVersion(existing.rows[0]), created: false };
+      if (existing.rows[0]) return { version: versionFromRow(existing.rows[0]), created: false };
       const { rows } = await client.query(
         `insert into policy_versions (version, hash, name, files, git_commit, author, message, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning *`,
@@ -142,7 +113,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
           subject: version.version,
           reason: `first published version of \`${version.name}\``,
         });
-      return { version: toVersion(rows[0]), created: true };
+      return { version: versionFromRow(rows[0]), created: true };
     });
   }
 
@@ -156,7 +127,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
       params,
     );
     if (rows.length > 1) throw new Error(`version prefix \`${ref}\` is ambiguous; give more digits`);
-    return rows[0] ? toVersion(rows[0]) : undefined;
+    return rows[0] ? versionFromRow(rows[0]) : undefined;
   }
 
   async list(
@@ -170,7 +141,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
       : await this.#pool.query('select * from policy_versions order by seq desc limit $1', [
           filter.limit ?? 100,
         ]);
-    return rows.map(toVersion);
+    return rows.map(versionFromRow);
   }
 
   async attachVerdict(
@@ -203,7 +174,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
 
   async stableVersion(name: string): Promise<string | undefined> {
     const { rows } = await this.#pool.query('select version from policy_stable where name = $1', [name]);
-    return optional(rows[0]?.version);
+    return optionalString(rows[0]?.version);
   }
 
   async commitRollout(commit: RolloutCommit): Promise<boolean> {
@@ -241,7 +212,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
 
   async getRollout(id: string): Promise<StoredRollout | undefined> {
     const { rows } = await this.#pool.query('select * from policy_rollouts where id = $1', [id]);
-    return rows[0] ? toRollout(rows[0]) : undefined;
+    return rows[0] ? rolloutFromRow(rows[0]) : undefined;
   }
 
   async activeRollout(name: string): Promise<StoredRollout | undefined> {
@@ -249,7 +220,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
       "select * from policy_rollouts where name = $1 and status in ('running', 'paused') order by seq desc limit 1",
       [name],
     );
-    return rows[0] ? toRollout(rows[0]) : undefined;
+    return rows[0] ? rolloutFromRow(rows[0]) : undefined;
   }
 
   async listRollouts(
@@ -263,7 +234,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
       : await this.#pool.query('select * from policy_rollouts order by seq desc limit $1', [
           filter.limit ?? 100,
         ]);
-    return rows.map(toRollout);
+    return rows.map(rolloutFromRow);
   }
 
   async addShadowStats(rolloutId: string, stepIndex: number, delta: ShadowStats): Promise<void> {
@@ -327,7 +298,7 @@ export class PostgresPolicyVersionStore implements PolicyVersionStore {
       `select * from policy_audit where seq > $1 ${subjects} order by seq limit $2`,
       params,
     );
-    return rows.map(toAudit);
+    return rows.map(auditFromRow);
   }
 
   /** The pool belongs to whoever created it; nothing to release here. */

@@ -1,6 +1,13 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { emptyShadowStats, type GateVerdict, type ShadowStats } from '@switchyard/engine';
 import {
+  auditFromRow,
+  optionalString,
+  type PolicyVersionRow,
+  rolloutFromRow,
+  versionFromRow,
+} from '../policy-version-rows.ts';
+import {
   type AuditEntry,
   assertValidVersion,
   type NewAuditEntry,
@@ -13,40 +20,6 @@ import {
 } from '../policy-version-store.ts';
 import { migrate } from './migrations.ts';
 import { policyVersionMigrations } from './policy-version-migrations.ts';
-
-type Row = Record<string, unknown>;
-
-const optional = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-
-function toVersion(r: Row): PolicyVersion {
-  return {
-    version: String(r.version),
-    hash: String(r.hash),
-    name: String(r.name),
-    files: JSON.parse(String(r.files)),
-    gitCommit: optional(r.git_commit),
-    author: optional(r.author),
-    message: optional(r.message),
-    createdAt: Number(r.created_at),
-    verdict: r.verdict === null || r.verdict === undefined ? undefined : JSON.parse(String(r.verdict)),
-  };
-}
-
-function toRollout(r: Row): StoredRollout {
-  return { state: JSON.parse(String(r.state)), revision: Number(r.revision) };
-}
-
-function toAudit(r: Row): AuditEntry {
-  return {
-    seq: Number(r.seq),
-    at: Number(r.at),
-    actor: String(r.actor),
-    action: String(r.action),
-    subject: String(r.subject),
-    reason: String(r.reason),
-    details: r.details === null || r.details === undefined ? undefined : JSON.parse(String(r.details)),
-  };
-}
 
 /**
  * The policy lifecycle in the SQLite state database (see `openStateDatabase`): the embedded default,
@@ -86,7 +59,7 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
         entry.subject,
         entry.reason,
         entry.details === undefined ? null : JSON.stringify(entry.details),
-      ) as Row;
+      ) as PolicyVersionRow;
     return { ...entry, seq: Number(r.seq) };
   }
 
@@ -97,9 +70,9 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
     assertValidVersion(version);
     return this.#transaction(() => {
       const existing = this.#db.prepare('select * from policy_versions where hash = ?').get(version.hash) as
-        | Row
+        | PolicyVersionRow
         | undefined;
-      if (existing) return { version: toVersion(existing), created: false };
+      if (existing) return { version: versionFromRow(existing), created: false };
       this.#db
         .prepare(
           `insert into policy_versions (version, hash, name, files, git_commit, author, message, created_at)
@@ -136,8 +109,10 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
           reason: `first published version of \`${version.name}\``,
         });
       }
-      const row = this.#db.prepare('select * from policy_versions where hash = ?').get(version.hash) as Row;
-      return { version: toVersion(row), created: true };
+      const row = this.#db
+        .prepare('select * from policy_versions where hash = ?')
+        .get(version.hash) as PolicyVersionRow;
+      return { version: versionFromRow(row), created: true };
     });
   }
 
@@ -149,9 +124,9 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
       .prepare(
         `select * from policy_versions where ${column} like ? ${parsed.name ? 'and name = ?' : ''} order by seq limit 2`,
       )
-      .all(...[`${parsed.prefix}%`, ...(parsed.name ? [parsed.name] : [])]) as Row[];
+      .all(...[`${parsed.prefix}%`, ...(parsed.name ? [parsed.name] : [])]) as PolicyVersionRow[];
     if (rows.length > 1) throw new Error(`version prefix \`${ref}\` is ambiguous; give more digits`);
-    return rows[0] ? toVersion(rows[0]) : undefined;
+    return rows[0] ? versionFromRow(rows[0]) : undefined;
   }
 
   async list(
@@ -161,8 +136,8 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
       .prepare(
         `select * from policy_versions ${filter.name ? 'where name = ?' : ''} order by seq desc limit ?`,
       )
-      .all(...[...(filter.name ? [filter.name] : []), filter.limit ?? 100]) as Row[];
-    return rows.map(toVersion);
+      .all(...[...(filter.name ? [filter.name] : []), filter.limit ?? 100]) as PolicyVersionRow[];
+    return rows.map(versionFromRow);
   }
 
   async attachVerdict(
@@ -172,7 +147,7 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
   ): Promise<'attached' | 'already' | 'not_found'> {
     return this.#transaction(() => {
       const row = this.#db.prepare('select verdict from policy_versions where version = ?').get(version) as
-        | Row
+        | PolicyVersionRow
         | undefined;
       if (!row) return 'not_found';
       if (row.verdict !== null && row.verdict !== undefined) return 'already';
@@ -193,9 +168,9 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
 
   async stableVersion(name: string): Promise<string | undefined> {
     const row = this.#db.prepare('select version from policy_stable where name = ?').get(name) as
-      | Row
+      | PolicyVersionRow
       | undefined;
-    return optional(row?.version);
+    return optionalString(row?.version);
   }
 
   async commitRollout(commit: RolloutCommit): Promise<boolean> {
@@ -234,8 +209,10 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
   }
 
   async getRollout(id: string): Promise<StoredRollout | undefined> {
-    const row = this.#db.prepare('select * from policy_rollouts where id = ?').get(id) as Row | undefined;
-    return row ? toRollout(row) : undefined;
+    const row = this.#db.prepare('select * from policy_rollouts where id = ?').get(id) as
+      | PolicyVersionRow
+      | undefined;
+    return row ? rolloutFromRow(row) : undefined;
   }
 
   async activeRollout(name: string): Promise<StoredRollout | undefined> {
@@ -243,8 +220,8 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
       .prepare(
         "select * from policy_rollouts where name = ? and status in ('running', 'paused') order by seq desc limit 1",
       )
-      .get(name) as Row | undefined;
-    return row ? toRollout(row) : undefined;
+      .get(name) as PolicyVersionRow | undefined;
+    return row ? rolloutFromRow(row) : undefined;
   }
 
   async listRollouts(
@@ -254,8 +231,8 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
       .prepare(
         `select * from policy_rollouts ${filter.name ? 'where name = ?' : ''} order by seq desc limit ?`,
       )
-      .all(...[...(filter.name ? [filter.name] : []), filter.limit ?? 100]) as Row[];
-    return rows.map(toRollout);
+      .all(...[...(filter.name ? [filter.name] : []), filter.limit ?? 100]) as PolicyVersionRow[];
+    return rows.map(rolloutFromRow);
   }
 
   async addShadowStats(rolloutId: string, stepIndex: number, delta: ShadowStats): Promise<void> {
@@ -285,7 +262,7 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
   async shadowStats(rolloutId: string, stepIndex: number): Promise<ShadowStats> {
     const r = this.#db
       .prepare('select * from policy_rollout_shadow where rollout_id = ? and step_index = ?')
-      .get(rolloutId, stepIndex) as Row | undefined;
+      .get(rolloutId, stepIndex) as PolicyVersionRow | undefined;
     if (!r) return { ...emptyShadowStats };
     return {
       requests: Number(r.requests),
@@ -317,8 +294,8 @@ export class SqlitePolicyVersionStore implements PolicyVersionStore {
     params.push(filter.limit ?? 1000);
     const rows = this.#db
       .prepare(`select * from policy_audit where ${where.join(' and ')} order by seq limit ?`)
-      .all(...params) as Row[];
-    return rows.map(toAudit);
+      .all(...params) as PolicyVersionRow[];
+    return rows.map(auditFromRow);
   }
 
   /** The database belongs to whoever opened it; nothing to release here. */
