@@ -1,9 +1,11 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { openGatewayCache } from './cache/open-gateway-cache.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
 import { type ErrorShape, httpError, sendHttpError, toHttpError } from './errors.ts';
+import { adminAuthHook } from './http/admin-auth.ts';
 import { adminKeysRoute } from './http/admin-keys.route.ts';
 import { adminPolicyRoute } from './http/admin-policy.route.ts';
 import { adminTenantsRoute } from './http/admin-tenants.route.ts';
@@ -15,16 +17,25 @@ import { healthRoute } from './http/health.route.ts';
 import { messagesRoute } from './http/messages.route.ts';
 import { modelsRoute } from './http/models.route.ts';
 import type { PolicyHolder } from './policy-runtime/policy-holder.ts';
-import { ledgerRowOf } from './request/account.ts';
 import { Authenticator, type AuthenticatorOptions } from './request/authenticate.ts';
 import { loadTokenCounter } from './request/count-tokens.ts';
+import { finishRequest } from './request/finish-request.ts';
 import { IdempotencyKeys } from './request/idempotency-keys.ts';
-import { type RequestTrail, startTrail, trailHeaders, trailLogFields } from './request/request-trail.ts';
-import { continueTrace, requestIdFrom } from './request/trace-context.ts';
+import { type RequestTrail, startTrail, trailHeaders } from './request/request-trail.ts';
+import { requestIdFrom } from './request/trace-context.ts';
 import { BreakerMirror } from './resilience/breaker-mirror.ts';
 import { DeploymentLimiter } from './resilience/deployment-limiter.ts';
 import { assembleGatewayState, type GatewayState } from './state/open-gateway-state.ts';
 import type { ApiKeyRecord, KeyStore } from './stores/key-store.ts';
+import { adminDecisionsRoute } from './telemetry/admin-decisions.route.ts';
+import { adminHealthRoute } from './telemetry/admin-health.route.ts';
+import { DecisionLog } from './telemetry/decision-log.ts';
+import { DecisionRing } from './telemetry/decision-ring.ts';
+import { DeploymentHealth } from './telemetry/deployment-health.ts';
+import { GatewayMetrics, metricsRoute } from './telemetry/gateway-metrics.ts';
+import { otlpExporterFromEnv } from './telemetry/otlp-exporter.ts';
+import type { RequestTrace } from './telemetry/request-trace.ts';
+import { type SpanExporter, Tracer } from './telemetry/tracing.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,6 +43,10 @@ declare module 'fastify' {
     trail: RequestTrail;
     /** The authenticated API key (proxied routes only). */
     apiKey: ApiKeyRecord | undefined;
+    /** The request's spans (proxied routes, when traces are exported). */
+    trace: RequestTrace | undefined;
+    /** The conversation and answer, kept only when the tenant opted in to content in logs. */
+    loggedContent: { messages?: unknown; completion?: unknown } | undefined;
   }
   interface FastifyContextConfig {
     /** The error body format of the route (`anthropic` on `/v1/messages`). */
@@ -58,6 +73,13 @@ export interface GatewayDeps {
   auth?: AuthenticatorOptions;
   /** Uniform [0, 1) for retry jitter (default `Math.random`). */
   random?: () => number;
+  /**
+   * Where spans go: default the OTLP exporter the standard `OTEL_*` variables of `process.env`
+   * configure (none when unset); `null` exports nothing. Flushed when the app closes.
+   */
+  spanExporter?: SpanExporter | null | undefined;
+  /** Decisions kept for `GET /admin/v1/decisions` (default 1000). */
+  decisionRingSize?: number | undefined;
 }
 
 /** The gateway app plus the switch that starts draining it. */
@@ -87,6 +109,48 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   };
   if (!deps.state && !deps.keys) throw new Error('buildApp needs `state` or `keys`');
   const state = deps.state ?? assembleGatewayState({ keys: deps.keys!, logger });
+  const limiter = new DeploymentLimiter();
+  const deploymentIds = () => deploymentIdsOf(deps.policies);
+  const metrics = new GatewayMetrics({
+    queues: () => limiter.stats(),
+    breakers: () => state.protection.breakers.state(deploymentIds(), clock.now()),
+    ledger: {
+      get queued() {
+        return state.ledgerWriter.queued;
+      },
+      get dropped() {
+        return state.stats.ledgerDropped;
+      },
+    },
+    policies: () => policyInfoOf(deps.policies),
+  });
+  metrics.setPolicyInfo(policyInfoOf(deps.policies));
+  const warnCacheFailure = throttled(10_000, (err: unknown, operation: string) =>
+    logger.warn({ err, operation }, 'response cache failed; serving without it'),
+  );
+  const caches = openGatewayCache({
+    redis: state.redis,
+    redisPrefix: state.redisPrefix,
+    maxBytes: config.cacheMaxBytes,
+    onError: (err, operation) => {
+      metrics.recordStoreFailOpen('cache');
+      warnCacheFailure(err, operation);
+    },
+  });
+  const warnSpanDrop = throttled(10_000, (count: number, reason: string, err: unknown) =>
+    logger.warn({ count, reason, err }, 'trace spans dropped'),
+  );
+  const tracer = new Tracer({
+    exporter:
+      deps.spanExporter === undefined
+        ? otlpExporterFromEnv(process.env, { onDrop: warnSpanDrop })
+        : (deps.spanExporter ?? undefined),
+  });
+  const decisionRing = new DecisionRing(deps.decisionRingSize);
+  const health = new DeploymentHealth({
+    breakers: (ids, nowMs) => state.protection.breakers.state(ids, nowMs),
+    deployments: deploymentIds,
+  });
   const ctx: GatewayContext = {
     config,
     policies: deps.policies,
@@ -98,7 +162,7 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     protection: state.protection,
     ledgerWriter: state.ledgerWriter,
     stats: state.stats,
-    limiter: new DeploymentLimiter(),
+    limiter,
     retryBudgets: new Map(),
     breakers: state.protection.breakers,
     breakerMirror: new BreakerMirror(state.protection.breakers, {
@@ -108,6 +172,11 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     idempotencyKeys: new IdempotencyKeys(),
     tokenCounter: loadTokenCounter,
     isShuttingDown: () => shuttingDown,
+    cache: caches.cache,
+    metrics,
+    tracer,
+    decisions: new DecisionLog({ logger, ring: decisionRing, message: 'request' }),
+    health,
   };
 
   const app = Fastify({
@@ -133,6 +202,8 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
 
   app.decorateRequest('trail', null as unknown as RequestTrail);
   app.decorateRequest('apiKey', undefined);
+  app.decorateRequest('trace', undefined);
+  app.decorateRequest('loggedContent', undefined);
 
   const methodsByPath = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
@@ -142,18 +213,14 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const trail = startTrail(request.id, continueTrace(request.headers.traceparent), clock.now());
+    const trail = startTrail(request.id, clock.now());
     request.trail = trail;
     reply.raw.once('close', () => {
       const endedAtMs = clock.now();
       const status = reply.raw.statusCode;
       if (!reply.raw.writableFinished) trail.outcome = 'cancelled';
-      const finish = () => {
-        logRequest(logger, request, status, endedAtMs);
-        // One ledger row per proxied request, queued: the database is never on the request path.
-        const row = ledgerRowOf(trail, status, endedAtMs);
-        if (row) state.ledgerWriter.append(row);
-      };
+      // One log line, ledger row (queued: the database is never on the request path), metrics and trace end.
+      const finish = () => finishRequest(ctx, request, status, endedAtMs);
       // A stream's settle may still be running: the log line and the row carry its final usage.
       if (trail.pending) {
         const done: Promise<void> = trail.pending
@@ -205,6 +272,7 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
     if (trail) {
       trail.outcome ??= 'error';
       trail.errorCode = error.code;
+      trail.errorMessage = error.message;
       reply.headers(trailHeaders(trail));
     } else {
       reply.header('x-request-id', request.id);
@@ -236,11 +304,17 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   await app.register(adminTenantsRoute, { ctx });
   await app.register(adminPolicyRoute, { ctx });
   await app.register(adminUsageRoute, { ctx });
-  if (ownsState)
-    app.addHook('onClose', async () => {
-      await accountingDone();
-      await state.close();
-    });
+  const adminAuth = adminAuthHook(ctx);
+  await app.register(metricsRoute, { registry: metrics.registry });
+  await app.register(adminHealthRoute, { health, clock, auth: adminAuth });
+  await app.register(adminDecisionsRoute, { ring: decisionRing, auth: adminAuth });
+  app.addHook('onClose', async () => {
+    // The last requests' lines and spans are written once their accounting is done.
+    await accountingDone();
+    await tracer.shutdown();
+    await caches.close();
+    if (ownsState) await state.close();
+  });
 
   return {
     app,
@@ -256,10 +330,27 @@ function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-function logRequest(logger: Logger, request: FastifyRequest, status: number, endedAtMs: number): void {
-  const trail = request.trail;
-  if (!trail) return;
-  const path = request.routeOptions.url ?? request.url.split('?')[0];
-  const fields = trailLogFields(trail, status, endedAtMs);
-  logger.info({ ...fields, method: request.method, path }, 'request');
+/** Every deployment id of the active policy (the ones health and breaker metrics show). */
+function deploymentIdsOf(policies: PolicyHolder): string[] {
+  const ids: string[] = [];
+  for (const model of policies.active?.policy.models.values() ?? [])
+    for (const deployment of model.deployments) ids.push(deployment.id);
+  return ids;
+}
+
+/** The policy serving traffic, for `switchyard_policy_info`. */
+function policyInfoOf(policies: PolicyHolder): { name: string; version: string }[] {
+  const policy = policies.active?.policy;
+  return policy ? [{ name: policy.name, version: policy.version }] : [];
+}
+
+/** `fn`, called at most once per `intervalMs` (a store outage must not flood the log). */
+function throttled<A extends unknown[]>(intervalMs: number, fn: (...args: A) => void): (...args: A) => void {
+  let lastMs = Number.NEGATIVE_INFINITY;
+  return (...args) => {
+    const now = Date.now();
+    if (now - lastMs < intervalMs) return;
+    lastMs = now;
+    fn(...args);
+  };
 }

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       redisPrefix: 'sy:',
       databaseUrl: undefined,
       databaseSchema: undefined,
+      cacheMaxBytes: 64 * 1024 * 1024,
     });
   });
 

@@ -39,6 +39,12 @@ export interface GatewayConfig {
   readonly databaseUrl: string | undefined;
   /** Schema the Postgres tables live in (default: the server's `search_path`, `SWITCHYARD_DATABASE_SCHEMA`). */
   readonly databaseSchema: string | undefined;
+  /**
+   * Most bytes of cached answers held in process memory when there is no Redis (default 64 MiB,
+   * `SWITCHYARD_CACHE_MAX_BYTES`; 0 stores nothing). With `SWITCHYARD_REDIS_URL` the response cache
+   * lives in Redis, bounded by its `maxmemory` policy.
+   */
+  readonly cacheMaxBytes: number;
 }
 
 /** Settings given as command-line flags; each wins over its environment variable. */
@@ -173,6 +179,12 @@ const settings = {
       })
       .transform((v) => (v === '' ? undefined : v)),
   },
+  cacheMaxBytes: {
+    variable: 'SWITCHYARD_CACHE_MAX_BYTES',
+    flag: undefined,
+    fallback: String(64 * 1024 * 1024),
+    schema: integer(0, 1024 ** 4),
+  },
 } as const;
 
 /** An optional URL with one of `protocols`; empty means unset. */
@@ -220,6 +232,7 @@ export function loadConfig(
     redisPrefix: undefined,
     databaseUrl: undefined,
     databaseSchema: undefined,
+    cacheMaxBytes: undefined,
   };
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(settings) as [

@@ -78,6 +78,11 @@ export const httpErrorCatalog = {
     type: 'invalid_request_error',
     message: 'no published policy version `{ref}`',
   },
+  decision_not_found: {
+    status: 404,
+    type: 'invalid_request_error',
+    message: 'no decision of request `{requestId}` is held; the last {capacity} finished requests are kept',
+  },
   rollout_not_found: {
     status: 404,
     type: 'invalid_request_error',

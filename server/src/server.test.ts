@@ -47,7 +47,8 @@ async function serve(dir: string, env: Record<string, string> = {}): Promise<Ser
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // `close`: the process exited and its output has been read to the end.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const deadline = Date.now() + 15_000;
   while (!/OpenAI SDK/.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline)
@@ -82,8 +83,11 @@ describe('switchyard serve', () => {
     expect(await second.exited).toBe(0);
   });
 
-  it('on SIGTERM stops taking requests, lets a stream in flight finish, then exits 0', async () => {
-    const served = await serve(stateDir(), { SWITCHYARD_SHUTDOWN_TIMEOUT_MS: '10000' });
+  it('on SIGTERM stops taking requests, lets a stream in flight finish, writes every log line, then exits 0', async () => {
+    const served = await serve(stateDir(), {
+      SWITCHYARD_SHUTDOWN_TIMEOUT_MS: '10000',
+      SWITCHYARD_LOG_LEVEL: 'info',
+    });
     const client = new OpenAI({ baseURL: `${served.url}/v1`, apiKey: served.key, maxRetries: 0 });
     const stream = await client.chat.completions.create({
       model: 'fast',
@@ -112,6 +116,16 @@ describe('switchyard serve', () => {
     expect(text.split(' ').length).toBeGreaterThan(5);
     expect(['refused', 503]).toContain(await refused);
     expect(await served.exited).toBe(0);
+    // Lines go out asynchronously; shutdown waits for them: the stream's one line and `stopped` last.
+    const lines = served
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.msg === 'request' && l.path === '/v1/chat/completions')).toMatchObject([
+      { stream: true, status: 200, outcome: 'ok' },
+    ]);
+    expect(lines.at(-1)?.msg).toBe('stopped');
   });
 
   it('refuses to start on a bad setting, naming the variable, without a stack trace', async () => {

@@ -8,7 +8,6 @@ import { buildApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
 import { type AdapterFactory, PolicyHolder } from './policy-runtime/policy-holder.ts';
-import { loadTokenCounter } from './request/count-tokens.ts';
 import { type GatewayState, openGatewayState } from './state/open-gateway-state.ts';
 import { hashApiKey, issueApiKey } from './stores/api-key.ts';
 import type { KeyStore } from './stores/key-store.ts';
@@ -35,7 +34,10 @@ export interface RunningServer {
 export interface StartServerOptions {
   /** Where the startup banner goes (default `process.stdout`). */
   out?: NodeJS.WritableStream;
-  /** Default: pino at the configured level, to stdout. */
+  /**
+   * Default: pino at the configured level, to stdout through an asynchronous destination (lines
+   * are written in batches off the request path; shutdown waits until they are all out).
+   */
   logger?: Logger;
   clock?: Clock;
   /** Whether SIGTERM and SIGINT start a graceful shutdown (default true). */
@@ -111,9 +113,16 @@ export async function startServer(
 ): Promise<RunningServer> {
   const out = options.out ?? process.stdout;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } });
+  // Asynchronous: a log line never blocks a request on a write system call. `minLength: 1` still
+  // writes every line at once, and makes `flush(cb)` wait until what is queued is out.
+  const destination = options.logger ? undefined : pino.destination({ dest: 1, sync: false, minLength: 1 });
+  const logger =
+    options.logger ?? pino({ level: config.logLevel, base: { service: 'switchyard' } }, destination);
   mkdirSync(config.stateDir, { recursive: true });
-  const state = await openGatewayState(config, { logger });
+  const state = await openGatewayState(config, { logger }).catch(async (err: unknown) => {
+    await flushLog(destination);
+    throw err;
+  });
   const keys = state.keys;
   const policies = new PolicyHolder(config.policyDir, {
     logger,
@@ -124,13 +133,13 @@ export async function startServer(
   if (!loaded.ok) {
     await state.close();
     await policies.close();
+    await flushLog(destination);
     throw new Error(
       `policy \`${config.policyDir}\` is invalid:\n${loaded.errors.map(formatDiagnostic).join('\n')}`,
     );
   }
   const devKey = await ensureDevKey(keys, config.stateDir, clock);
-  // About a second of CPU, spent now rather than on the first request without usage.
-  await loadTokenCounter();
+  // The tokenizer (about a second of CPU and 60 MB) loads on first need: only when an upstream reports no usage.
   const gateway = await buildApp({ config, policies, state, logger, clock });
   const { app } = gateway;
   await app.listen({ port: config.port, host: config.host });
@@ -164,6 +173,7 @@ export async function startServer(
           { ledgerWritten: state.ledgerWriter.written, ledgerDropped: state.stats.ledgerDropped },
           'stopped',
         );
+        await flushLog(destination);
         resolveClosed();
       }
     })();
@@ -196,4 +206,16 @@ export async function startServer(
     state.durableKind,
   );
   return { url, app, devKey, state, shutdown, closed };
+}
+
+/** Resolves once every line queued on an asynchronous log destination so far has been written. */
+function flushLog(destination: ReturnType<typeof pino.destination> | undefined): Promise<void> {
+  if (!destination) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    try {
+      destination.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

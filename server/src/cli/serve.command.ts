@@ -22,10 +22,12 @@ environment only:
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS  how long SIGTERM waits for in-flight requests (default 30000)
   SWITCHYARD_HEARTBEAT_MS         heartbeat interval while a stream waits for its first token (default 15000)
   SWITCHYARD_LOG_LEVEL            fatal|error|warn|info|debug|trace|silent (default info)
-  SWITCHYARD_REDIS_URL            Redis for rate limits, quotas and breakers shared by replicas (default: memory)
+  SWITCHYARD_REDIS_URL            Redis for rate limits, quotas, breakers and caches shared by replicas (default: memory)
   SWITCHYARD_REDIS_PREFIX         prefix of the Redis keys, one per fleet (default sy:)
   SWITCHYARD_DATABASE_URL         Postgres for keys and the usage ledger (default: SQLite in the state dir)
-  SWITCHYARD_DATABASE_SCHEMA      Postgres schema, created and migrated at startup (default: search_path)`;
+  SWITCHYARD_DATABASE_SCHEMA      Postgres schema, created and migrated at startup (default: search_path)
+  SWITCHYARD_CACHE_MAX_BYTES      bytes of cached answers kept in memory without Redis (default 67108864; 0: none)
+  OTEL_EXPORTER_OTLP_ENDPOINT     OTLP/HTTP collector for traces, also the other OTEL_* variables (default: off)`;
 
 /** `switchyard serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits 0. */
 export const serveCommand: CliCommand = {

@@ -10,10 +10,8 @@ import { authenticateHook } from './proxy-request.ts';
 export const chatRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (app, { ctx }) => {
   app.post(
     '/v1/chat/completions',
-    { onRequest: authenticateHook(ctx), config: { errorShape: 'openai' } },
+    { onRequest: authenticateHook(ctx, 'chat'), config: { errorShape: 'openai' } },
     async (request, reply) => {
-      // A proxied model call from here on: it gets a ledger row, even when its body is refused.
-      request.trail.endpoint = 'chat';
       const body = parseBody(chatRequestSchema, request.body) as ChatRequest;
       return proxyChat(ctx, request, reply, body, openAiChatOutput(body));
     },

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { httpErrorFromUpstream } from '../errors.ts';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../providers/chat-types.ts';
-import { accountRequest } from '../request/account.ts';
+import { accountRequest, type LevelUsage } from '../request/account.ts';
 import { admitRequest } from '../request/admit.ts';
 import { collectEmbeddingFacts } from '../request/collect-facts.ts';
 import { executePlan, forDeployment, type LevelOutcome } from '../request/execute-plan.ts';
 import { levelUsages, once } from '../request/level-usage.ts';
+import { lookUpEmbeddingsCache } from '../request/look-up-cache.ts';
 import { planAttemptWrapper } from '../request/plan-resilience.ts';
-import { trailHeaders } from '../request/request-trail.ts';
+import { recordExecution, recordResponse, trailHeaders } from '../request/request-trail.ts';
 import { embeddingsRequestSchema } from './chat-request.schema.ts';
 import type { GatewayContext } from './gateway-context.ts';
 import { parseBody } from './parse-body.ts';
@@ -33,30 +34,57 @@ function inputTexts(body: EmbeddingsRequest): { texts: string[]; tokens: number 
   return { texts, tokens };
 }
 
-/** `POST /v1/embeddings`: one string, an array of strings, or token arrays. */
+/** `POST /v1/embeddings`: one string, an array of strings, or token arrays; answered from cache when a rule applies. */
 export const embeddingsRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (app, { ctx }) => {
   app.post(
     '/v1/embeddings',
-    { onRequest: authenticateHook(ctx), config: { errorShape: 'openai' } },
+    { onRequest: authenticateHook(ctx, 'embeddings'), config: { errorShape: 'openai' } },
     async (request, reply) => {
       const trail = request.trail;
-      trail.endpoint = 'embeddings';
       const body = parseBody(embeddingsRequestSchema, request.body) as EmbeddingsRequest;
       const key = keyOf(request);
       const { active } = capturePolicy(ctx, request, reply);
       const facts = collectEmbeddingFacts(body, request.headers, key);
-      const decided = planRequest(ctx, active.policy, facts, key, trail);
+      const decided = planRequest(ctx, active.policy, facts, key, request);
       // A repeated Idempotency-Key: the first try may have done its work upstream, so no second helping.
       const idempotent =
         decided.idempotent &&
         ctx.idempotencyKeys.isFirstUse(key.id, request.headers['idempotency-key'], ctx.clock.now());
       const plan = idempotent === decided.idempotent ? decided : { ...decided, idempotent };
       const admission = await admitRequest(ctx, { plan, policy: active.policy, key, facts, trail });
+      if (plan.logContent) request.loggedContent = { messages: body.input };
       const finished = deferred();
       trail.pending = finished.promise;
       const outcomes: LevelOutcome<EmbeddingsResponse>[] = [];
       reply.headers(admission.headers);
+      const signal = clientGone(reply);
       try {
+        const lookup = await lookUpEmbeddingsCache({
+          cache: ctx.cache,
+          clock: ctx.clock,
+          plan,
+          active,
+          body,
+          cacheControl: request.headers['cache-control'],
+          trail,
+          trace: request.trace,
+          signal,
+        });
+        const hit = lookup?.hit?.entry;
+        if (hit) {
+          // Counts against rate limits, not against quotas (unless the rule charges tokens for hits).
+          trail.deploymentId = hit.deploymentId;
+          trail.outcome = 'ok';
+          recordResponse(trail, hit.completion);
+          const used = hit.completion.usage;
+          const levels: LevelUsage[] = plan.cache?.countTokensOnHit
+            ? [{ usage: { ...used, completion_tokens: 0 }, estimated: false }]
+            : [];
+          if (levels.length > 0) accountRequest(trail, undefined, levels);
+          void admission.settle(levels).finally(finished.resolve);
+          reply.headers(trailHeaders(trail));
+          return hit.completion;
+        }
         const execution = await executePlan<EmbeddingsResponse>({
           plan,
           providers: (name) => active.providers.get(name),
@@ -65,8 +93,9 @@ export const embeddingsRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = asyn
             idempotent,
             deadlineMs: plan.resilience.timeouts.totalMs,
             trail,
+            trace: request.trace,
           }),
-          signal: clientGone(reply),
+          signal,
           requestId: trail.requestId,
           traceparent: trail.traceparent,
           clock: ctx.clock,
@@ -75,8 +104,7 @@ export const embeddingsRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = asyn
             outcomes[level] = outcome;
           },
         });
-        trail.attempts = execution.attempts;
-        trail.escalations = execution.escalations;
+        recordExecution(trail, plan, execution);
         const levels = await levelUsages(outcomes, {
           reported: (r) =>
             r.usage && {
@@ -97,6 +125,15 @@ export const embeddingsRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = asyn
           if (execution.error.kind === 'aborted') trail.outcome = 'cancelled';
           throw httpErrorFromUpstream(execution.error);
         }
+        recordResponse(trail, execution.result);
+        if (lookup?.write)
+          void ctx.cache.remember(
+            lookup,
+            execution.result,
+            'ok',
+            { deploymentId: execution.deployment.id, costUsd: trail.costUsd },
+            ctx.clock.now(),
+          );
         reply.headers(trailHeaders(trail));
         return execution.result;
       } catch (err) {

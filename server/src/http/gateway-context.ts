@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { GatewayCache } from '../cache/gateway-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { PolicyHolder } from '../policy-runtime/policy-holder.ts';
@@ -11,6 +12,10 @@ import type { GatewayState } from '../state/open-gateway-state.ts';
 import type { ProtectionStores } from '../state/protection-stores.ts';
 import type { KeyStore } from '../stores/key-store.ts';
 import type { LedgerWriter } from '../stores/ledger-writer.ts';
+import type { DecisionLog } from '../telemetry/decision-log.ts';
+import type { DeploymentHealth } from '../telemetry/deployment-health.ts';
+import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
+import type { Tracer } from '../telemetry/tracing.ts';
 
 /** What every route plugin works with: built once by `buildApp` and passed as plugin options. */
 export interface GatewayContext extends ResilienceContext {
@@ -34,4 +39,14 @@ export interface GatewayContext extends ResilienceContext {
   tokenCounter: () => Promise<TokenCounter>;
   /** Whether the gateway is draining for shutdown (readiness fails, new requests get 503). */
   isShuttingDown(): boolean;
+  /** The response caches (exact, semantic, embeddings), scoped and failing open. */
+  cache: GatewayCache;
+  /** The Prometheus metrics served at `GET /metrics`. */
+  metrics: GatewayMetrics;
+  /** Makes the request's spans; they are built only when it records (an exporter is configured). */
+  tracer: Tracer;
+  /** Writes the one structured line per proxied request and keeps the last ones for the admin API. */
+  decisions: DecisionLog;
+  /** Per-deployment success ratio, latency and last error (`GET /admin/v1/health`). */
+  health: DeploymentHealth;
 }

@@ -37,10 +37,8 @@ function anthropicOutput(request: AnthropicRequest): ChatOutput {
 export const messagesRoute: FastifyPluginAsync<{ ctx: GatewayContext }> = async (app, { ctx }) => {
   app.post(
     '/v1/messages',
-    { onRequest: authenticateHook(ctx), config: { errorShape: 'anthropic' } },
+    { onRequest: authenticateHook(ctx, 'messages'), config: { errorShape: 'anthropic' } },
     async (request, reply) => {
-      // A proxied model call from here on: it gets a ledger row, even when its body is refused.
-      request.trail.endpoint = 'messages';
       const anthropic = parseBody(messagesRequestSchema, request.body) as unknown as AnthropicRequest;
       let chat: ChatRequest;
       try {

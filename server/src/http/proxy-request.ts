@@ -1,10 +1,12 @@
-import type { CompiledPolicy, Plan, RequestFacts } from '@switchyard/engine';
+import type { CompiledPolicy, Endpoint, Plan, RequestFacts } from '@switchyard/engine';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { httpError, httpErrorFromDenial } from '../errors.ts';
 import type { PolicyLease } from '../policy-runtime/policy-holder.ts';
 import { restrictPlanToKey } from '../request/authenticate.ts';
 import { decideRequest } from '../request/decide.ts';
+import { continueTrace } from '../request/trace-context.ts';
 import type { ApiKeyRecord } from '../stores/key-store.ts';
+import { RequestTrace } from '../telemetry/request-trace.ts';
 import type { GatewayContext } from './gateway-context.ts';
 
 /** The authenticated key of a proxied request (set by the `authenticate` hook). */
@@ -14,13 +16,42 @@ export function keyOf(request: FastifyRequest): ApiKeyRecord {
   return key;
 }
 
-/** An `onRequest` hook that authenticates proxied requests (401 before the body is even read). */
-export function authenticateHook(ctx: GatewayContext) {
+/**
+ * An `onRequest` hook that authenticates requests (401 before the body is even read). With an
+ * `endpoint`, the request is a proxied model call: it gets a decision line, metrics and, once
+ * authenticated, a ledger row, and its trace starts here (continuing the client's `traceparent`;
+ * spans are built only when traces are exported).
+ */
+export function authenticateHook(ctx: GatewayContext, endpoint?: Endpoint) {
+  const operation = endpoint === 'embeddings' ? 'embeddings' : 'chat';
   return async (request: FastifyRequest): Promise<void> => {
+    const trail = request.trail;
+    if (endpoint === undefined) {
+      const key = await ctx.authenticator.authenticate(request.headers);
+      request.apiKey = key;
+      trail.tenant = key.tenant;
+      trail.keyId = key.id;
+      return;
+    }
+    trail.endpoint = endpoint;
+    const incoming = request.headers.traceparent;
+    if (ctx.tracer.isRecording) {
+      const trace = RequestTrace.start(ctx.tracer, {
+        traceparent: incoming,
+        operation,
+        httpRoute: request.routeOptions.url ?? request.url,
+        requestId: trail.requestId,
+      });
+      request.trace = trace;
+      trail.traceparent = trace.span.traceparent;
+    } else {
+      trail.traceparent = continueTrace(incoming);
+    }
     const key = await ctx.authenticator.authenticate(request.headers);
     request.apiKey = key;
-    request.trail.tenant = key.tenant;
-    request.trail.keyId = key.id;
+    trail.tenant = key.tenant;
+    trail.keyId = key.id;
+    request.trace?.recordCaller(key.tenant, key.id);
   };
 }
 
@@ -59,16 +90,38 @@ export function planRequest(
   policy: CompiledPolicy,
   facts: RequestFacts,
   key: ApiKeyRecord,
-  trail: FastifyRequest['trail'],
+  request: FastifyRequest,
 ): Plan {
-  const decision = decideRequest(policy, facts, ctx.clock, ctx.breakerMirror.snapshot(ctx.clock.now()));
+  const trail = request.trail;
+  trail.requestedModel = facts.model;
+  const span = request.trace?.startChild('decide');
+  let decision: ReturnType<typeof decideRequest>;
+  try {
+    decision = decideRequest(policy, facts, ctx.clock, ctx.breakerMirror.snapshot(ctx.clock.now()));
+  } catch (err) {
+    span?.setStatus('error', 'decide failed').end();
+    throw err;
+  }
+  if (span) {
+    span.setAttributes({
+      'switchyard.route': decision.routeId,
+      'switchyard.denial': decision.kind === 'deny' ? decision.code : undefined,
+    });
+    span.end();
+  }
+  trail.reasons = decision.reasons;
   if (decision.kind === 'deny') {
     trail.routeId = decision.routeId;
     trail.denied = true;
+    const limit = decision.limit;
+    if (limit)
+      trail.rejection =
+        'limitId' in limit ? { kind: 'rateLimit', id: limit.limitId } : { kind: 'quota', id: limit.quotaId };
     throw httpErrorFromDenial(decision);
   }
   trail.routeId = decision.routeId;
   trail.target = decision.target;
+  request.trace?.recordPlan({ policy: decision.policy, routeId: decision.routeId, target: decision.target });
   if (decision.experiment) trail.experimentArm = `${decision.experiment.id}/${decision.experiment.arm}`;
   try {
     return restrictPlanToKey(decision, key, facts.model);

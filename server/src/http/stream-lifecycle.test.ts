@@ -76,7 +76,7 @@ describe('a stream whose client goes away', () => {
     expect(last.closedAt - last.abortedAt).toBeLessThan(100);
     const log = await gw.requestLog(last.requestId);
     expect(log).toMatchObject({ outcome: 'cancelled', status: 200, stream: true });
-    expect(log.model).toMatch(/^remote\//);
+    expect(log.deployment).toMatch(/^remote\//);
   });
 
   it('aborts an upstream that stalls before its first token when the client gives up', async () => {

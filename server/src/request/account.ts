@@ -40,7 +40,10 @@ export function accountRequest(
   served: Deployment | undefined,
   levels: readonly (LevelUsage | undefined)[],
 ): void {
-  if (served) trail.deploymentId = served.id;
+  if (served) {
+    trail.deploymentId = served.id;
+    trail.providerType = served.provider.type;
+  }
   let usage: Usage | undefined;
   let cost = 0;
   let estimated = false;
@@ -115,5 +118,6 @@ export function ledgerRowOf(
     retries: Math.max(0, upstreamCalls - 1 - trail.escalations),
     escalations: trail.escalations,
     cacheStatus: trail.cacheStatus ?? 'bypass',
+    savedCostUsd: trail.savedCostUsd ?? 0,
   };
 }

@@ -117,6 +117,7 @@ export async function admitRequest(ctx: AdmissionContext, request: AdmissionRequ
   if (take && !take.ok) {
     trail.denied = true;
     const l = take.limit;
+    trail.rejection = { kind: 'rateLimit', id: l.limitId };
     const headers = rateLimitHeaders([l], [{ remaining: take.remaining, resetAfterMs: take.retryAfterMs }]);
     throw httpError(
       'rate_limit_exceeded',
@@ -129,6 +130,7 @@ export async function admitRequest(ctx: AdmissionContext, request: AdmissionRequ
   const headers = take?.ok ? rateLimitHeaders(plan.limits, take.buckets) : {};
   if (reserve && !reserve.ok) {
     trail.denied = true;
+    trail.rejection = { kind: 'quota', id: reserve.charge.quotaId };
     if (take?.ok)
       await refundAll(set, plan.limits, now).catch((err: unknown) => settleFailed(ctx, trail, err));
     throw quotaRefusal(reserve.charge, facts.tenant, now, headers);

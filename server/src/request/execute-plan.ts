@@ -186,13 +186,8 @@ async function tryCandidates<T>(
   record: (r: AttemptRecord) => void,
 ): Promise<{ ok: true; result: T; deployment: Deployment } | { ok: false; error: UpstreamError }> {
   const { signal, clock } = options;
-  let error = new UpstreamError(
-    'no deployment is available for this model',
-    'connect',
-    503,
-    'service_unavailable_error',
-    'no_healthy_deployment',
-  );
+  // Built only on the failure path: an error captures a stack, which the happy path never needs.
+  let error: UpstreamError | undefined;
   for (const deployment of candidates) {
     if (signal.aborted) break;
     const binding = options.providers(deployment.providerName);
@@ -242,6 +237,13 @@ async function tryCandidates<T>(
     }
   }
   if (signal.aborted) error = asUpstreamError(undefined, true);
+  error ??= new UpstreamError(
+    'no deployment is available for this model',
+    'connect',
+    503,
+    'service_unavailable_error',
+    'no_healthy_deployment',
+  );
   return { ok: false, error };
 }
 

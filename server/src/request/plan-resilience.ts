@@ -1,5 +1,6 @@
 import type { Plan } from '@switchyard/engine';
 import type { Clock } from '../clock.ts';
+import type { UpstreamError } from '../providers/provider.ts';
 import type { BreakerMirror } from '../resilience/breaker-mirror.ts';
 import { withDeadline } from '../resilience/deadline.ts';
 import {
@@ -11,6 +12,9 @@ import { RetryBudget } from '../resilience/retry-budget.ts';
 import { withBreaker } from '../resilience/with-breaker.ts';
 import { sleepUnlessAborted, withRetry } from '../resilience/with-retry.ts';
 import type { BreakerStore } from '../stores/breaker-store.ts';
+import type { DeploymentHealth } from '../telemetry/deployment-health.ts';
+import type { RequestTrace } from '../telemetry/request-trace.ts';
+import { withAttemptTelemetry } from './attempt-telemetry.ts';
 import { type AttemptWrapper, composeWrappers } from './execute-plan.ts';
 import type { RequestTrail } from './request-trail.ts';
 
@@ -24,6 +28,8 @@ export interface ResilienceContext {
   clock: Clock;
   /** Backoff jitter (injected so tests can make it deterministic). */
   random: () => number;
+  /** Every upstream call's outcome and latency, per deployment. */
+  health: DeploymentHealth;
 }
 
 /** How one request's attempts are wrapped. */
@@ -35,13 +41,17 @@ export interface AttemptResilience<R> {
   /** Keeps the deployment slot after the attempt resolved (a stream holds it until it ends). */
   hold?: ((result: R, release: Release) => void) | undefined;
   trail: RequestTrail;
+  /** The request's trace (spans per upstream call), when traces are exported. */
+  trace?: RequestTrace | undefined;
+  /** Streams: the serving call's span stays open until `end` is called (see `withAttemptTelemetry`). */
+  keepOpen?: ((result: R, end: (failure?: UpstreamError) => void) => void) | undefined;
 }
 
 /**
  * The wrappers around every attempt of a plan, outermost first: the deployment's concurrency slot
- * and queue ▸ retries (policy settings, idempotency, shared budget) ▸ circuit breaker ▸ deadline.
- * The breaker sits inside the retry loop so each try is counted, and outside the deadline so a
- * timeout counts as a failure.
+ * and queue ▸ retries (policy settings, idempotency, shared budget) ▸ circuit breaker ▸ telemetry
+ * (a span and a health record per upstream call) ▸ deadline. The breaker sits inside the retry loop
+ * so each try is counted, and outside the deadline so a timeout counts as a failure.
  */
 export function planAttemptWrapper<R>(
   ctx: ResilienceContext,
@@ -64,11 +74,19 @@ export function planAttemptWrapper<R>(
       clock: ctx.clock,
       random: ctx.random,
       sleep: sleepUnlessAborted,
-      onRetry: () => {
+      onRetry: ({ deploymentId }) => {
         trail.retries++;
+        if (trail.retriedDeployments) trail.retriedDeployments.push(deploymentId);
+        else trail.retriedDeployments = [deploymentId];
       },
     }),
     withBreaker({ store: ctx.breakers, mirror: ctx.breakerMirror, settings: breaker, clock: ctx.clock }),
+    withAttemptTelemetry<R>({
+      trace: options.trace,
+      health: ctx.health,
+      clock: ctx.clock,
+      keepOpen: options.keepOpen,
+    }),
     withDeadline(options.deadlineMs),
   ]);
 }

@@ -1,7 +1,7 @@
-import type { Endpoint } from '@switchyard/engine';
-import type { Usage } from '../providers/chat-types.ts';
+import type { Endpoint, Plan, Reason } from '@switchyard/engine';
+import type { ChatCompletion, EmbeddingsResponse, Usage } from '../providers/chat-types.ts';
 import type { LedgerCacheStatus } from '../stores/ledger-store.ts';
-import type { AttemptRecord } from './execute-plan.ts';
+import type { AttemptRecord, Execution } from './execute-plan.ts';
 
 /** How a request ended, as logged. */
 export type RequestOutcome = 'ok' | 'error' | 'cancelled';
@@ -12,18 +12,29 @@ export type RequestOutcome = 'ok' | 'error' | 'cancelled';
  */
 export interface RequestTrail {
   requestId: string;
-  /** W3C `traceparent` sent upstream. */
+  /**
+   * W3C `traceparent` sent upstream (each attempt sends its own span's when traces are exported);
+   * set once the request is known to be a proxied model call, empty before.
+   */
   traceparent: string;
   startedAtMs: number;
   tenant?: string | undefined;
   keyId?: string | undefined;
   /** `name@version` of the policy the request captured. */
   policy?: string | undefined;
+  /** The model the client asked for. */
+  requestedModel?: string | undefined;
+  /** The rule ids that decided (the plan's or the denial's reasons). */
+  reasons?: readonly Reason[] | undefined;
   routeId?: string | undefined;
   /** The logical model the plan chose. */
   target?: string | undefined;
-  /** The deployment that served (`Deployment.id`). */
+  /** The deployment that served (`Deployment.id`); on a cache hit, the one that produced the answer. */
   deploymentId?: string | undefined;
+  /** Provider type of the deployment that served (`openai`, `simulator`…). */
+  providerType?: string | undefined;
+  /** The answer's `id`, `model` and finish reasons, for the trace. */
+  response?: { id?: string | undefined; model?: string | undefined; finishReasons?: string[] } | undefined;
   attempts: AttemptRecord[];
   escalations: number;
   usage?: Usage | undefined;
@@ -31,6 +42,10 @@ export interface RequestTrail {
   stream: boolean;
   outcome?: RequestOutcome | undefined;
   errorCode?: string | undefined;
+  /** The message of the error the client got (the decision log scrubs it). */
+  errorMessage?: string | undefined;
+  /** The rate limit or quota that refused the request with a 429. */
+  rejection?: { kind: 'rateLimit' | 'quota'; id: string } | undefined;
   /** The API the request came in on; set for proxied model calls, which get a ledger row. */
   endpoint?: Endpoint | undefined;
   /** Refused by the gateway itself (policy, key, rate limit, quota, limit store): ledger outcome `denied`. */
@@ -39,6 +54,10 @@ export interface RequestTrail {
   errorStatus?: number | undefined;
   /** Retries inside attempts (the retry wrapper's), on top of the attempts themselves. */
   retries: number;
+  /** The deployment of each retry, in order (for metrics). */
+  retriedDeployments?: string[] | undefined;
+  /** The logical models escalated to, in order. */
+  escalatedTo?: string[] | undefined;
   /** Whether the usage was counted by the gateway because the upstream reported none. */
   estimated?: boolean | undefined;
   /** Epoch ms when the first token went to the client (streams). */
@@ -47,6 +66,12 @@ export interface RequestTrail {
   experimentArm?: string | undefined;
   /** Set by the cache layer; `bypass` when it is absent. */
   cacheStatus?: LedgerCacheStatus | undefined;
+  /** The cache rule that applied, if any. */
+  cacheRule?: string | undefined;
+  /** A semantic hit's similarity (1 for an exact hit). */
+  cacheSimilarity?: number | undefined;
+  /** On a cache hit: the upstream cost of the answer replayed. */
+  savedCostUsd?: number | undefined;
   /** Limits and quotas were served by the local fallback because the shared store failed. */
   storeFallback?: boolean | undefined;
   /** An escalation hop whose reservation a quota refused (`<model>: <quota id>`). */
@@ -59,10 +84,10 @@ export interface RequestTrail {
 }
 
 /** Starts the trail of a request. */
-export function startTrail(requestId: string, traceparent: string, nowMs: number): RequestTrail {
+export function startTrail(requestId: string, nowMs: number): RequestTrail {
   return {
     requestId,
-    traceparent,
+    traceparent: '',
     startedAtMs: nowMs,
     attempts: [],
     escalations: 0,
@@ -71,12 +96,17 @@ export function startTrail(requestId: string, traceparent: string, nowMs: number
   };
 }
 
-/** The `x-switchyard-*` headers every proxied response carries (those known so far). */
+/**
+ * The `x-switchyard-*` headers every proxied response carries (those known so far), including
+ * `x-switchyard-cache` (`hit`, `miss`, or `bypass` when no cache rule applied or the client's
+ * `Cache-Control` skipped the lookup).
+ */
 export function trailHeaders(trail: RequestTrail): Record<string, string> {
   const headers: Record<string, string> = { 'x-request-id': trail.requestId };
   if (trail.policy) headers['x-switchyard-policy'] = trail.policy;
   if (trail.routeId) headers['x-switchyard-route'] = trail.routeId;
   if (trail.deploymentId) headers['x-switchyard-model'] = trail.deploymentId;
+  if (trail.endpoint) headers['x-switchyard-cache'] = trail.cacheStatus ?? 'bypass';
   if (trail.attempts.length > 1) {
     headers['x-switchyard-attempts'] = trail.attempts
       .map((a) => `${a.deploymentId};${a.outcome};${a.ms}ms`)
@@ -85,7 +115,7 @@ export function trailHeaders(trail: RequestTrail): Record<string, string> {
   return headers;
 }
 
-/** The fields of the one log line written per request. */
+/** The fields of the log line of a request that is not a proxied model call (admin, health, models). */
 export function trailLogFields(trail: RequestTrail, status: number, nowMs: number): Record<string, unknown> {
   return {
     reqId: trail.requestId,
@@ -109,4 +139,24 @@ export function trailLogFields(trail: RequestTrail, status: number, nowMs: numbe
     storeFallback: trail.storeFallback,
     hopRefused: trail.hopRefused,
   };
+}
+
+/** Records how the plan's execution went: every attempt, the escalations and the models escalated to. */
+export function recordExecution(trail: RequestTrail, plan: Plan, execution: Execution<unknown>): void {
+  trail.attempts = execution.attempts;
+  trail.escalations = execution.escalations;
+  if (execution.escalations > 0)
+    trail.escalatedTo = plan.escalation.slice(0, execution.escalations).map((hop) => hop.to);
+}
+
+/** Records the answer's id, model and finish reasons (for the trace; never its content). */
+export function recordResponse(trail: RequestTrail, answer: ChatCompletion | EmbeddingsResponse): void {
+  trail.response =
+    answer.object === 'chat.completion'
+      ? {
+          id: answer.id,
+          model: answer.model,
+          finishReasons: answer.choices.map((c) => c.finish_reason ?? 'none'),
+        }
+      : { model: answer.model };
 }

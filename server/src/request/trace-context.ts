@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 
 const saneRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const traceparentRe = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -6,7 +6,7 @@ const traceparentRe = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** The client's `x-request-id` when it is short and printable, else a fresh `req_…` id. */
 export function requestIdFrom(header: string | string[] | undefined): string {
   if (typeof header === 'string' && saneRequestId.test(header)) return header;
-  return `req_${randomBytes(12).toString('hex')}`;
+  return `req_${randomHex(12)}`;
 }
 
 /**
@@ -14,10 +14,18 @@ export function requestIdFrom(header: string | string[] | undefined): string {
  * ours as the parent, or a new sampled trace when the client sent none (or a malformed one).
  */
 export function continueTrace(header: string | string[] | undefined): string {
-  const span = randomBytes(8).toString('hex');
+  const span = nonZeroHex(8);
   const m = typeof header === 'string' ? traceparentRe.exec(header.trim()) : null;
   if (m && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!)) return `00-${m[1]}-${span}-${m[3]}`;
-  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
+  return `00-${nonZeroHex(16)}-${span}-01`;
+}
+
+/** Random hex that is not all zeros (an all-zero trace or span id is invalid). */
+function nonZeroHex(bytes: number): string {
+  for (;;) {
+    const hex = randomHex(bytes);
+    if (!/^0+$/.test(hex)) return hex;
+  }
 }
 
 /** The trace id part of a `traceparent`. */

@@ -28,6 +28,10 @@ export interface GatewayState {
   readonly ledgerWriter: LedgerWriter;
   readonly protection: ProtectionStores;
   readonly stats: GatewayStats;
+  /** The Redis connection shared by replicas (response cache and semantic index use it too), if configured. */
+  readonly redis: Redis | undefined;
+  /** Prefix of every Redis key. */
+  readonly redisPrefix: string;
   /** Flushes the ledger writer first, then closes the stores and the connections opened for them. */
   close(): Promise<void>;
 }
@@ -138,6 +142,8 @@ export function assembleGatewayState(parts: GatewayStateParts): GatewayState {
     ledgerWriter,
     protection,
     stats,
+    redis: parts.redis,
+    redisPrefix: prefix,
     close() {
       closing ??= (async () => {
         await ledgerWriter.close();

@@ -47,6 +47,7 @@ export function ledgerAggregateSql(query: LedgerQuery, placeholder: (n: number) 
     with base as (
       select ${[...groups, `${bucket} as bucket`].join(', ')},
         latency_ms, outcome, cache_status, estimated, escalations, input_tokens, output_tokens, cached_tokens, cost_usd,
+        saved_cost_usd,
         case when outcome = 'denied' then 0 else 1 end as served
       from usage_ledger
       where time_ms >= ${placeholder(1)} and time_ms < ${placeholder(2)} ${where.join(' ')}
@@ -70,6 +71,7 @@ export function ledgerAggregateSql(query: LedgerQuery, placeholder: (n: number) 
       sum(output_tokens) as output_tokens,
       sum(cached_tokens) as cached_tokens,
       sum(cost_usd) as cost_usd,
+      sum(saved_cost_usd) as saved_cost_usd,
       min(case when served = 1 and rn = (n + 1) / 2 then latency_ms end) as p50,
       min(case when served = 1 and rn = (n * 95 + 99) / 100 then latency_ms end) as p95
     from ranked
@@ -101,6 +103,7 @@ export function toLedgerAggregates(
       outputTokens: Number(r.output_tokens),
       cachedTokens: Number(r.cached_tokens),
       costUsd: Number(r.cost_usd),
+      savedCostUsd: Number(r.saved_cost_usd),
       latencyP50Ms: nullableNumber(r.p50),
       latencyP95Ms: nullableNumber(r.p95),
     }))

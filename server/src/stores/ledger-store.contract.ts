@@ -61,6 +61,7 @@ export function runLedgerStoreContract(
           estimated: true,
           cacheStatus: 'hit',
           escalations: 2,
+          savedCostUsd: 0.5,
         }),
         row({ outcome: 'error', status: 502, inputTokens: 10, outputTokens: 0, costUsd: 0 }),
         row({ outcome: 'timeout', status: 504 }),
@@ -92,6 +93,7 @@ export function runLedgerStoreContract(
         cachedTokens: 40,
       });
       expect(total?.costUsd).toBeCloseTo(0.377, 12);
+      expect(total?.savedCostUsd).toBeCloseTo(0.5, 12);
     });
 
     it('keeps the first row of a request id, so a retried batch counts once', async () => {

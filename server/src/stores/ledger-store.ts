@@ -40,6 +40,8 @@ export interface LedgerRow {
   /** Escalation hops taken. */
   escalations: number;
   cacheStatus: LedgerCacheStatus;
+  /** What a cache hit saved: the upstream cost of the answer it replayed (0 otherwise, the default). */
+  savedCostUsd?: number | undefined;
 }
 
 /** What ledger aggregates can be grouped and filtered by, and the row field each one reads. */
@@ -95,6 +97,8 @@ export interface LedgerAggregate {
   outputTokens: number;
   cachedTokens: number;
   costUsd: number;
+  /** Upstream cost that cache hits saved (always filled by the stores). */
+  savedCostUsd?: number | undefined;
   /**
    * Latency percentiles (nearest rank: the value at rank ⌈p·n⌉) over the group's rows that were
    * not denied; null when every row was denied.

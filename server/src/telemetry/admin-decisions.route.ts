@@ -11,8 +11,9 @@ export interface AdminDecisionsRouteOptions {
 
 /**
  * `GET /admin/v1/decisions`: the last decisions kept in memory, newest first, as
- * `{ object: 'list', data }`. `?requestId=` answers that request's decision (an empty list once it
- * left the ring); `?tenant=` filters; `?limit=` (1 to the ring's capacity, default 50).
+ * `{ object: 'list', data }`. `?requestId=` answers that request's decision as a one-item list, or
+ * 404 `decision_not_found` when the ring does not hold it (never seen, still running, or already
+ * pushed out); `?tenant=` filters; `?limit=` (1 to the ring's capacity, default 50).
  */
 export const adminDecisionsRoute: FastifyPluginAsync<AdminDecisionsRouteOptions> = async (
   app,
@@ -27,7 +28,12 @@ export const adminDecisionsRoute: FastifyPluginAsync<AdminDecisionsRouteOptions>
     const requestId = text('requestId');
     if (requestId !== undefined) {
       const record = ring.get(requestId);
-      return { object: 'list', data: record ? [record] : [] };
+      if (!record)
+        throw httpError('decision_not_found', {
+          requestId: requestId.slice(0, 128),
+          capacity: ring.capacity,
+        });
+      return { object: 'list', data: [record] };
     }
     const rawLimit = text('limit');
     const limit = rawLimit === undefined ? 50 : Number(rawLimit);

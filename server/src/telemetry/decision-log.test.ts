@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type DecisionInput, DecisionLog } from './decision-log.ts';
 import { DecisionRing } from './decision-ring.ts';
-import { redactSecretText, scrubSecrets } from './secret-scrubber.ts';
+import { redactSecretText, scrubSecrets, scrubSecretsInPlace } from './secret-scrubber.ts';
 
 const gatewayKey = 'sk-sy-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd';
 const upstreamKey = 'sk-proj-9f8e7d6c5b4a39281706f5e4d3c2b1a0';
@@ -130,6 +130,18 @@ describe('decision log', () => {
     });
   });
 
+  it('never changes what the caller passed in, though it scrubs the line in place', () => {
+    const { log } = capture();
+    const input: DecisionInput = {
+      ...failedOver,
+      logContent: true,
+      headers: { 'x-forwarded-for': [`1.2.3.4 ${gatewayKey}`] },
+    };
+    const before = JSON.stringify(input);
+    log.write(input, 0);
+    expect(JSON.stringify(input)).toBe(before);
+  });
+
   it('keeps the scrubbed record in the ring for the admin API', () => {
     const ring = new DecisionRing(10);
     const { log } = capture(ring);
@@ -167,6 +179,24 @@ describe('secret scrubber', () => {
     expect(out.cyclic.nested).toEqual({ apiKey: '[REDACTED]', password: '[REDACTED]' });
     expect(out.cyclic.self).toBe('[Circular]');
     expect(out.tokens).toEqual({ input: 3 });
+  });
+
+  it('scrubs a tree in place the same way, dropping undefined members and cutting long strings', () => {
+    const tree: Record<string, unknown> = {
+      error: `said ${gatewayKey}`,
+      headers: { authorization: 'Bearer x', 'user-agent': 'sdk' },
+      list: ['plain', `key=${googleKey}`],
+      gone: undefined,
+      long: 'x'.repeat(20),
+    };
+    const same = scrubSecretsInPlace(tree, { maxStringChars: 16 });
+    expect(same).toBe(tree);
+    expect(tree).toEqual({
+      error: 'said [REDACTED]',
+      headers: { authorization: '[REDACTED]', 'user-agent': 'sdk' },
+      list: ['plain', 'key=[REDACTED]'],
+      long: `${'x'.repeat(16)}…[truncated]`,
+    });
   });
 });
 

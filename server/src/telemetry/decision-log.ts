@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CacheStatus } from '../cache/cacheability.ts';
 import type { DecisionRing } from './decision-ring.ts';
-import { redactedText, scrubSecrets } from './secret-scrubber.ts';
+import { redactedText, scrubSecrets, scrubSecretsInPlace } from './secret-scrubber.ts';
 
 /** One upstream attempt as the decision log shows it (an `AttemptRecord` satisfies it). */
 export interface DecisionAttempt {
@@ -39,7 +39,22 @@ export interface DecisionInput {
   /** `Deployment.id` that answered. */
   deploymentId?: string | undefined;
   escalations?: number | undefined;
-  cache?: { ruleId: string; status: CacheStatus; similarity?: number | undefined } | undefined;
+  /** Retries inside attempts (the same deployment tried again). */
+  retries?: number | undefined;
+  cache?:
+    | {
+        ruleId: string;
+        status: CacheStatus;
+        similarity?: number | undefined;
+        /** On a hit: the upstream cost of the answer replayed. */
+        savedCostUsd?: number | undefined;
+      }
+    | undefined;
+  /** `<experiment>/<arm>` when the plan came from an experiment. */
+  experimentArm?: string | undefined;
+  /** HTTP method and route of the request. */
+  method?: string | undefined;
+  path?: string | undefined;
   /** HTTP status sent. */
   status: number;
   outcome: 'ok' | 'error' | 'cancelled';
@@ -48,9 +63,15 @@ export interface DecisionInput {
   errorMessage?: string | undefined;
   usage?: { inputTokens: number; outputTokens: number; cachedInputTokens?: number | undefined } | undefined;
   costUsd?: number | undefined;
+  /** Whether tokens and cost were counted by the gateway because the upstream reported no usage. */
+  estimated?: boolean | undefined;
   latencyMs: number;
   ttftMs?: number | undefined;
   stream?: boolean | undefined;
+  /** Limits and quotas were served by the local fallback because the shared store failed. */
+  storeFallback?: boolean | undefined;
+  /** An escalation hop a quota refused (`<model>: <quota id>`). */
+  hopRefused?: string | undefined;
   /** Request headers worth keeping (user agent, client ids); credentials are removed whatever their name. */
   headers?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
   /** `plan.logContent`: whether the tenant opted in to content in logs. */
@@ -65,6 +86,8 @@ export interface DecisionRecord {
   /** When the request ended, ISO 8601. */
   at: string;
   traceId?: string;
+  method?: string;
+  path?: string;
   endpoint?: string;
   tenant?: string;
   keyId?: string;
@@ -75,17 +98,22 @@ export interface DecisionRecord {
   reasons: string[];
   attempts: DecisionAttempt[];
   deployment?: string;
+  experimentArm?: string;
   escalations?: number;
-  cache?: { rule: string; status: CacheStatus; similarity?: number };
+  retries?: number;
+  cache?: { rule: string; status: CacheStatus; similarity?: number; savedCostUsd?: number };
   status: number;
   outcome: 'ok' | 'error' | 'cancelled';
   errorCode?: string;
   error?: string;
   tokens?: { input: number; output: number; cachedInput?: number };
   costUsd?: number;
+  estimated?: boolean;
   latencyMs: number;
   ttftMs?: number;
   stream?: boolean;
+  storeFallback?: boolean;
+  hopRefused?: string;
   headers?: Record<string, unknown>;
   content?: { messages?: unknown; completion?: unknown };
 }
@@ -114,6 +142,11 @@ export interface DecisionLogOptions {
   ring?: DecisionRing | undefined;
   /** Longest string of logged content, in characters (default 8192): log lines stay bounded. */
   maxContentChars?: number | undefined;
+  /**
+   * The line's `msg` (default `decision`). The gateway writes its one line per request here and
+   * names it `request`.
+   */
+  message?: string | undefined;
 }
 
 /** The decision record of a request (before scrubbing). `nowMs`: when it ended. */
@@ -134,37 +167,47 @@ export function buildDecisionRecord(input: DecisionInput, nowMs: number): Decisi
     outcome: input.outcome,
     latencyMs: input.latencyMs,
   };
-  const optional: Partial<DecisionRecord> = {
-    traceId: input.traceId,
-    endpoint: input.endpoint,
-    tenant: input.tenant,
-    keyId: input.keyId,
-    policy: input.policy,
-    route: input.route,
-    requestedModel: input.requestedModel,
-    model: input.logicalModel,
-    deployment: input.deploymentId,
-    escalations: input.escalations || undefined,
-    cache: input.cache && {
-      rule: input.cache.ruleId,
-      status: input.cache.status,
-      ...(input.cache.similarity !== undefined ? { similarity: input.cache.similarity } : {}),
-    },
-    errorCode: input.errorCode,
-    error: input.errorMessage,
-    tokens: input.usage && {
-      input: input.usage.inputTokens,
-      output: input.usage.outputTokens,
-      ...(input.usage.cachedInputTokens ? { cachedInput: input.usage.cachedInputTokens } : {}),
-    },
-    costUsd: input.costUsd,
-    ttftMs: input.ttftMs,
-    stream: input.stream || undefined,
-    headers: input.headers && { ...input.headers },
-    content: input.logContent === true ? input.content : undefined,
-  };
-  for (const [key, value] of Object.entries(optional))
-    if (value !== undefined) (record as unknown as Record<string, unknown>)[key] = value;
+  // Set one by one (no intermediate object): this runs once per request.
+  if (input.traceId !== undefined) record.traceId = input.traceId;
+  if (input.method !== undefined) record.method = input.method;
+  if (input.path !== undefined) record.path = input.path;
+  if (input.endpoint !== undefined) record.endpoint = input.endpoint;
+  if (input.tenant !== undefined) record.tenant = input.tenant;
+  if (input.keyId !== undefined) record.keyId = input.keyId;
+  if (input.policy !== undefined) record.policy = input.policy;
+  if (input.route !== undefined) record.route = input.route;
+  if (input.requestedModel !== undefined) record.requestedModel = input.requestedModel;
+  if (input.logicalModel !== undefined) record.model = input.logicalModel;
+  if (input.deploymentId !== undefined) record.deployment = input.deploymentId;
+  if (input.experimentArm !== undefined) record.experimentArm = input.experimentArm;
+  if (input.escalations) record.escalations = input.escalations;
+  if (input.retries) record.retries = input.retries;
+  const cache = input.cache;
+  if (cache) {
+    record.cache = { rule: cache.ruleId, status: cache.status };
+    if (cache.similarity !== undefined) record.cache.similarity = cache.similarity;
+    if (cache.savedCostUsd) record.cache.savedCostUsd = cache.savedCostUsd;
+  }
+  if (input.errorCode !== undefined) record.errorCode = input.errorCode;
+  if (input.errorMessage !== undefined) record.error = input.errorMessage;
+  const usage = input.usage;
+  if (usage) {
+    record.tokens = { input: usage.inputTokens, output: usage.outputTokens };
+    if (usage.cachedInputTokens) record.tokens.cachedInput = usage.cachedInputTokens;
+  }
+  if (input.costUsd !== undefined) record.costUsd = input.costUsd;
+  if (input.estimated) record.estimated = true;
+  if (input.ttftMs !== undefined) record.ttftMs = input.ttftMs;
+  if (input.stream) record.stream = true;
+  if (input.storeFallback) record.storeFallback = true;
+  if (input.hopRefused !== undefined) record.hopRefused = input.hopRefused;
+  if (input.headers) {
+    const headers: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(input.headers))
+      if (value !== undefined) headers[name] = Array.isArray(value) ? [...value] : value;
+    record.headers = headers;
+  }
+  if (input.logContent === true && input.content !== undefined) record.content = input.content;
   return record;
 }
 
@@ -180,6 +223,7 @@ export class DecisionLog {
   readonly #logger: Logger;
   readonly #ring: DecisionRing | undefined;
   readonly #maxContentChars: number;
+  readonly #message: string;
 
   constructor(options: DecisionLogOptions) {
     this.#logger = options.logger.child(
@@ -188,17 +232,22 @@ export class DecisionLog {
     );
     this.#ring = options.ring;
     this.#maxContentChars = options.maxContentChars ?? 8_192;
+    this.#message = options.message ?? 'decision';
   }
 
   /** Logs the request's decision (and keeps it in the ring); returns the record as written. */
   write(input: DecisionInput, nowMs: number): DecisionRecord {
-    const { content, ...rest } = buildDecisionRecord(input, nowMs);
-    const record = scrubSecrets(rest, { maxStringChars: 2_048 }) as DecisionRecord;
+    const record = buildDecisionRecord(input, nowMs);
+    const content = record.content;
+    delete record.content;
+    // The record is built fresh above, so it is scrubbed where it is; the content (the caller's
+    // request and answer objects) is scrubbed into a copy.
+    scrubSecretsInPlace(record, { maxStringChars: 2_048 });
     if (content !== undefined)
       record.content = scrubSecrets(content, {
         maxStringChars: this.#maxContentChars,
       }) as DecisionRecord['content'];
-    this.#logger.info(record, 'decision');
+    this.#logger.info(record, this.#message);
     this.#ring?.add(record);
     return record;
   }

@@ -128,7 +128,7 @@ describe('admin health and decisions routes', () => {
     expect(res.json()).toMatchObject({ at: new Date(t0).toISOString(), deployments: [{ id: 'fast/a' }] });
   });
 
-  it('answers a request’s decision by id, an empty list once it is gone, and the latest by tenant', async () => {
+  it('answers a request’s decision by id, 404 in the OpenAI shape once it is gone, and the latest by tenant', async () => {
     const ring = new DecisionRing(5);
     for (const [id, tenant] of [
       ['r1', 'search'],
@@ -140,7 +140,20 @@ describe('admin health and decisions routes', () => {
     const get = async (query: string) =>
       (await app.inject({ method: 'GET', url: `/admin/v1/decisions${query}`, headers: admin })).json();
     expect(await get('?requestId=r2')).toEqual({ object: 'list', data: [record('r2', 'other')] });
-    expect(await get('?requestId=nope')).toEqual({ object: 'list', data: [] });
+    const gone = await app.inject({
+      method: 'GET',
+      url: '/admin/v1/decisions?requestId=nope',
+      headers: admin,
+    });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json()).toEqual({
+      error: {
+        message: 'no decision of request `nope` is held; the last 5 finished requests are kept',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'decision_not_found',
+      },
+    });
     expect((await get('?tenant=search&limit=1')).data.map((r: { requestId: string }) => r.requestId)).toEqual(
       ['r3'],
     );

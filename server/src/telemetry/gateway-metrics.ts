@@ -70,6 +70,11 @@ export interface GatewayMetricSources {
   breakers?: (() => Promise<Readonly<Record<string, BreakerState>>>) | undefined;
   /** The usage ledger's writer (`LedgerWriter`): rows queued and dropped so far. */
   ledger?: { readonly queued: number; readonly dropped: number } | undefined;
+  /**
+   * The policies serving traffic, read at each scrape, so `switchyard_policy_info` follows every
+   * reload, promotion and rollback without being told (`setPolicyInfo` still works between scrapes).
+   */
+  policies?: (() => readonly { name: string; version: string }[]) | undefined;
 }
 
 /**
@@ -216,6 +221,7 @@ export class GatewayMetrics {
       name: 'switchyard_policy_info',
       help: 'The policies serving traffic (1 per name and version; stable and canary during a rollout).',
       labelNames: ['name', 'version'],
+      collect: sources.policies && (() => this.setPolicyInfo(sources.policies!())),
     });
   }
 

@@ -22,6 +22,13 @@ const secretPatterns: readonly [RegExp, string][] = [
   ],
 ];
 
+/**
+ * What every pattern above needs somewhere in the text (case-insensitive, so a superset): text
+ * without any of it cannot hold a secret, and skips the nine replacements. Most logged strings
+ * (ids, model and route names) are like that.
+ */
+const mightHoldSecret = /bearer|sk-|aiza|gsk_|xai-|gh[pousr]_|akia|@|key|token|secret|password/i;
+
 /** Field names whose values are secrets whatever they look like (compared lower-case, without `-` and `_`). */
 const secretFieldNames = new Set([
   'authorization',
@@ -39,13 +46,24 @@ const secretFieldNames = new Set([
   'admintoken',
 ]);
 
+/** Answers of `isSecretFieldName` so far: logged records repeat the same few field names. */
+const fieldNameVerdicts = new Map<string, boolean>();
+
 /** Whether a field name says its value is a secret (`authorization`, `x-api-key`, `apiKey`…). */
 export function isSecretFieldName(name: string): boolean {
-  return secretFieldNames.has(name.toLowerCase().replace(/[-_]/g, ''));
+  let verdict = fieldNameVerdicts.get(name);
+  if (verdict === undefined) {
+    verdict = secretFieldNames.has(name.toLowerCase().replace(/[-_]/g, ''));
+    // Bounded: names come from requests too (headers, content), and must not grow memory.
+    if (fieldNameVerdicts.size >= 1024) fieldNameVerdicts.clear();
+    fieldNameVerdicts.set(name, verdict);
+  }
+  return verdict;
 }
 
 /** The text with everything that looks like a credential replaced by `[REDACTED]`. */
 export function redactSecretText(text: string): string {
+  if (!mightHoldSecret.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of secretPatterns) out = out.replace(pattern, replacement);
   return out;
@@ -99,4 +117,44 @@ export function scrubSecrets(value: unknown, options: ScrubOptions = {}): unknow
     }
   };
   return walk(value, 0);
+}
+
+/**
+ * `scrubSecrets` for a JSON-like tree the caller has just built and owns (a decision record): the
+ * same redactions, made in place instead of on a copy, so writing a log line allocates little.
+ * Objects and arrays are changed where they are; never pass data shared with anything else.
+ */
+export function scrubSecretsInPlace<T>(value: T, options: ScrubOptions = {}): T {
+  const maxChars = options.maxStringChars ?? Number.POSITIVE_INFINITY;
+  const maxDepth = options.maxDepth ?? 16;
+  const scrubString = (text: string) => {
+    const clean = redactSecretText(text);
+    return clean.length > maxChars ? `${clean.slice(0, maxChars)}…[truncated]` : clean;
+  };
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return scrubString(v);
+    if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? String(v) : v;
+    if (depth >= maxDepth) return '[Truncated]';
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = walk(v[i], depth + 1);
+      return v;
+    }
+    const record = v as Record<string, unknown>;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      const item = record[key];
+      if (item === undefined) {
+        delete record[key];
+        continue;
+      }
+      const clean = isSecretFieldName(key) ? redactedText : walk(item, depth + 1);
+      const cleanKey = scrubString(key);
+      if (cleanKey !== key) {
+        delete record[key];
+        record[cleanKey] = clean;
+      } else if (clean !== item) record[key] = clean;
+    }
+    return record;
+  };
+  return walk(value, 0) as T;
 }

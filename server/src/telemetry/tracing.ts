@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.ts';
 import { formatTraceparent, isSampled, parseTraceparent, type SpanContext } from './trace-context.ts';
 
 /** An attribute value, as OpenTelemetry allows it. */
@@ -73,7 +73,7 @@ export interface StartSpanOptions {
 
 function randomHexId(bytes: number): string {
   for (;;) {
-    const id = randomBytes(bytes).toString('hex');
+    const id = randomHex(bytes);
     if (!/^0+$/.test(id)) return id;
   }
 }
@@ -193,6 +193,14 @@ export class Tracer {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.#maxChars = options.maxAttributeChars ?? 4096;
     this.maxEvents = options.maxEvents ?? 128;
+  }
+
+  /**
+   * Whether ended spans go anywhere (an exporter is configured). When not, callers may skip building
+   * spans altogether and propagate a plain `traceparent`.
+   */
+  get isRecording(): boolean {
+    return this.#exporter !== undefined;
   }
 
   /** Starts a span: a child of `parent`, or the root of a new trace. */

@@ -16,6 +16,7 @@ import type { LedgerWriterOptions } from '../stores/ledger-writer.ts';
 import { openStateDatabase } from '../stores/sqlite/open-state-database.ts';
 import { SqliteKeyStore } from '../stores/sqlite/sqlite-key-store.ts';
 import { SqliteLedgerStore } from '../stores/sqlite/sqlite-ledger-store.ts';
+import { otlpExporterFromEnv } from '../telemetry/otlp-exporter.ts';
 
 /** The repository's default policy folder. */
 export const defaultPolicyDir = new URL('../../../policies/default', import.meta.url).pathname;
@@ -38,7 +39,7 @@ export interface TestGateway {
   issueKey(spec: NewApiKey): Promise<{ key: string; id: string }>;
   /** Log lines written so far, parsed. */
   logs: Record<string, unknown>[];
-  /** The log line of the request with this id, once written. */
+  /** The one log line of the request with this id (a proxied call's is its decision line), once written. */
   requestLog(requestId: string): Promise<Record<string, unknown>>;
   /** The ledger rows written so far (the writer is flushed first), oldest first. */
   ledgerRows(): Promise<LedgerRow[]>;
@@ -53,7 +54,10 @@ export interface TestGateway {
 export interface TestGatewayOptions {
   /** Policy text written to a temporary folder; default: the repository's `policies/default`. */
   policyText?: string;
-  /** Environment for `${env:…}` references and settings such as `SWITCHYARD_BODY_LIMIT`. */
+  /**
+   * Environment for `${env:…}` references, settings such as `SWITCHYARD_BODY_LIMIT`, and the
+   * `OTEL_*` variables of trace export (the test process's own environment is never read).
+   */
   env?: Record<string, string>;
   createAdapter?: AdapterFactory;
   /** A Redis for limits, quotas and breakers (default: in memory); the test owns the connection. */
@@ -132,7 +136,14 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ledgerWriter: options.ledgerWriter,
     retrySharedAfterMs: options.retrySharedAfterMs,
   });
-  const gateway = await buildApp({ config, policies, state, logger, random: options.random });
+  const gateway = await buildApp({
+    config,
+    policies,
+    state,
+    logger,
+    random: options.random,
+    spanExporter: otlpExporterFromEnv(env, { flushIntervalMs: 50 }) ?? null,
+  });
   await gateway.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
   const { key: apiKey } = await issueApiKey(keys, { tenant: 'default', name: 'test' }, Date.now());
@@ -153,7 +164,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     async requestLog(requestId) {
       const deadline = Date.now() + 5000;
       for (;;) {
-        const line = logs.find((l) => l.msg === 'request' && l.reqId === requestId);
+        const line = logs.find(
+          (l) => l.msg === 'request' && (l.requestId === requestId || l.reqId === requestId),
+        );
         if (line) return line;
         if (Date.now() > deadline) throw new Error(`no log line for request \`${requestId}\``);
         await new Promise<void>((resolve) => {

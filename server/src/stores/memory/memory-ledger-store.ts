@@ -86,6 +86,7 @@ export class MemoryLedgerStore implements LedgerStore {
           outputTokens: sum((r) => r.outputTokens),
           cachedTokens: sum((r) => r.cachedTokens),
           costUsd: sum((r) => r.costUsd),
+          savedCostUsd: sum((r) => r.savedCostUsd ?? 0),
           latencyP50Ms: nearestRank(latencies, 50),
           latencyP95Ms: nearestRank(latencies, 95),
         };

@@ -7,7 +7,7 @@ export interface PostgresMigration {
   sql: string;
 }
 
-/** The Postgres schema, in order: keys, the usage ledger, key caps, the policy lifecycle (versions, rollouts, audit). */
+/** The Postgres schema, in order: keys, the usage ledger, key caps, the policy lifecycle (versions, rollouts, audit), cache savings. */
 export const postgresMigrations: readonly PostgresMigration[] = [
   {
     version: 1,
@@ -118,6 +118,11 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
       create index policy_audit_by_subject on policy_audit (subject, seq);
     `,
+  },
+  {
+    version: 5,
+    name: 'usage ledger: cost saved by cache hits',
+    sql: 'alter table usage_ledger add column saved_cost_usd double precision not null default 0',
   },
 ];
 

@@ -25,6 +25,7 @@ const columns: readonly [string, string, (r: LedgerRow) => unknown][] = [
   ['retries', 'integer', (r) => r.retries],
   ['escalations', 'integer', (r) => r.escalations],
   ['cache_status', 'text', (r) => r.cacheStatus],
+  ['saved_cost_usd', 'float8', (r) => r.savedCostUsd ?? 0],
 ];
 
 /** One statement for a batch of any size: a parameter per column, each an array (`unnest`). */

@@ -38,4 +38,9 @@ export const ledgerMigrations: readonly Migration[] = [
       create index usage_ledger_by_tenant on usage_ledger (tenant, time_ms);
     `,
   },
+  {
+    version: 10_002,
+    name: 'usage ledger: cost saved by cache hits',
+    sql: 'alter table usage_ledger add column saved_cost_usd real not null default 0',
+  },
 ];

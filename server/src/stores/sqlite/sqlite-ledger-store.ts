@@ -20,8 +20,8 @@ export class SqliteLedgerStore implements LedgerStore {
     this.#insert = db.prepare(
       `insert into usage_ledger (request_id, time_ms, tenant, key_id, route_id, logical_model, deployment, policy_version,
          experiment_arm, input_tokens, output_tokens, cached_tokens, cost_usd, estimated, latency_ms, ttft_ms, status,
-         outcome, retries, escalations, cache_status)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         outcome, retries, escalations, cache_status, saved_cost_usd)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        on conflict (request_id) do nothing`,
     );
   }
@@ -54,6 +54,7 @@ export class SqliteLedgerStore implements LedgerStore {
           r.retries,
           r.escalations,
           r.cacheStatus,
+          r.savedCostUsd ?? 0,
         );
       }
       this.#db.exec('commit');
