@@ -8,8 +8,10 @@ import { type ErrorShape, httpError, sendHttpError, toHttpError } from './errors
 import { adminAuthHook } from './http/admin-auth.ts';
 import { adminKeysRoute } from './http/admin-keys.route.ts';
 import { adminPolicyRoute } from './http/admin-policy.route.ts';
+import { adminRolloutRoute } from './http/admin-rollout.route.ts';
 import { adminTenantsRoute } from './http/admin-tenants.route.ts';
 import { adminUsageRoute } from './http/admin-usage.route.ts';
+import { adminVersionsRoute } from './http/admin-versions.route.ts';
 import { chatRoute } from './http/chat.route.ts';
 import { embeddingsRoute } from './http/embeddings.route.ts';
 import type { GatewayContext } from './http/gateway-context.ts';
@@ -17,6 +19,7 @@ import { healthRoute } from './http/health.route.ts';
 import { messagesRoute } from './http/messages.route.ts';
 import { modelsRoute } from './http/models.route.ts';
 import type { PolicyHolder } from './policy-runtime/policy-holder.ts';
+import type { PolicyLifecycle } from './policy-runtime/policy-lifecycle.ts';
 import { Authenticator, type AuthenticatorOptions } from './request/authenticate.ts';
 import { loadTokenCounter } from './request/count-tokens.ts';
 import { finishRequest } from './request/finish-request.ts';
@@ -59,6 +62,8 @@ export interface GatewayDeps {
   config: GatewayConfig;
   /** Holds the active policy and its provider adapters (already loaded, or loading). */
   policies: PolicyHolder;
+  /** Published versions and rollouts (see `PolicyLifecycle`); without it the folder policy always serves. */
+  lifecycle?: PolicyLifecycle | undefined;
   /**
    * Keys, ledger, limits, quotas and breakers (see `openGatewayState`); owned by the caller, who
    * closes it after the app. Default: everything in memory around `keys`, closed with the app.
@@ -154,6 +159,7 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   const ctx: GatewayContext = {
     config,
     policies: deps.policies,
+    lifecycle: deps.lifecycle,
     keys: state.keys,
     authenticator: new Authenticator(state.keys, clock, deps.auth),
     logger,
@@ -308,6 +314,18 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
   await app.register(metricsRoute, { registry: metrics.registry });
   await app.register(adminHealthRoute, { health, clock, auth: adminAuth });
   await app.register(adminDecisionsRoute, { ring: decisionRing, auth: adminAuth });
+  const lifecycle = deps.lifecycle;
+  if (lifecycle) {
+    await app.register(adminVersionsRoute, { versions: lifecycle.store, clock, authorize: adminAuth });
+    await app.register(adminRolloutRoute, {
+      versions: lifecycle.store,
+      clock,
+      authorize: adminAuth,
+      controller: lifecycle.controller,
+      ledger: state.ledger,
+      policyName: lifecycle.router.name,
+    });
+  }
   app.addHook('onClose', async () => {
     // The last requests' lines and spans are written once their accounting is done.
     await accountingDone();

@@ -8,6 +8,7 @@ import { buildApp } from './app.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
 import { type AdapterFactory, PolicyHolder } from './policy-runtime/policy-holder.ts';
+import { PolicyLifecycle } from './policy-runtime/policy-lifecycle.ts';
 import { type GatewayState, openGatewayState } from './state/open-gateway-state.ts';
 import { hashApiKey, issueApiKey } from './stores/api-key.ts';
 import type { KeyStore } from './stores/key-store.ts';
@@ -24,6 +25,8 @@ export interface RunningServer {
   devKey: string;
   /** Where keys, the ledger, limits, quotas and breakers live. */
   state: GatewayState;
+  /** Published versions and rollouts this gateway serves. */
+  lifecycle: PolicyLifecycle | undefined;
   /** Drains (in-flight requests and streams may finish until the shutdown deadline) and closes. */
   shutdown(): Promise<void>;
   /** Resolves once the server has shut down (after a signal or `shutdown()`). */
@@ -140,7 +143,23 @@ export async function startServer(
   }
   const devKey = await ensureDevKey(keys, config.stateDir, clock);
   // The tokenizer (about a second of CPU and 60 MB) loads on first need: only when an upstream reports no usage.
-  const gateway = await buildApp({ config, policies, state, logger, clock });
+  // Publishes the folder as a version and serves rollouts (stable + candidate) from the version store.
+  const lifecycle = state.versions
+    ? await PolicyLifecycle.start({
+        store: state.versions,
+        ledger: state.ledger,
+        folder: policies,
+        logger,
+        clock,
+        createAdapter: options.createAdapter,
+      }).catch(async (err: unknown) => {
+        await state.close();
+        await policies.close();
+        await flushLog(destination);
+        throw err;
+      })
+    : undefined;
+  const gateway = await buildApp({ config, policies, lifecycle, state, logger, clock });
   const { app } = gateway;
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
@@ -167,6 +186,9 @@ export async function startServer(
         clearTimeout(deadline);
         // Settles of the last requests first, then the ledger is flushed as the state closes.
         await gateway.accountingDone();
+        await lifecycle
+          ?.close()
+          .catch((err: unknown) => logger.error({ err }, 'closing the versions failed'));
         await state.close().catch((err: unknown) => logger.error({ err }, 'closing the state failed'));
         await policies.close();
         logger.info(
@@ -205,7 +227,7 @@ export async function startServer(
     state.sharedKind,
     state.durableKind,
   );
-  return { url, app, devKey, state, shutdown, closed };
+  return { url, app, devKey, state, lifecycle, shutdown, closed };
 }
 
 /** Resolves once every line queued on an asynchronous log destination so far has been written. */

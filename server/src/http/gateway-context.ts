@@ -3,6 +3,7 @@ import type { GatewayCache } from '../cache/gateway-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { PolicyHolder } from '../policy-runtime/policy-holder.ts';
+import type { PolicyLifecycle } from '../policy-runtime/policy-lifecycle.ts';
 import type { Authenticator } from '../request/authenticate.ts';
 import type { TokenCounter } from '../request/count-tokens.ts';
 import type { IdempotencyKeys } from '../request/idempotency-keys.ts';
@@ -21,6 +22,8 @@ import type { Tracer } from '../telemetry/tracing.ts';
 export interface GatewayContext extends ResilienceContext {
   config: GatewayConfig;
   policies: PolicyHolder;
+  /** Versions and rollouts, when the gateway has a version store (the server always does). */
+  lifecycle?: PolicyLifecycle | undefined;
   keys: KeyStore;
   authenticator: Authenticator;
   logger: Logger;

@@ -2,6 +2,7 @@ import type { CompiledPolicy, Endpoint, Plan, RequestFacts } from '@switchyard/e
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { httpError, httpErrorFromDenial } from '../errors.ts';
 import type { PolicyLease } from '../policy-runtime/policy-holder.ts';
+import type { ServingLease } from '../policy-runtime/policy-lifecycle.ts';
 import { restrictPlanToKey } from '../request/authenticate.ts';
 import { decideRequest } from '../request/decide.ts';
 import { continueTrace } from '../request/trace-context.ts';
@@ -64,11 +65,26 @@ export function capturePolicy(
   request: FastifyRequest,
   reply: FastifyReply,
 ): PolicyLease {
-  const lease = ctx.policies.acquire();
+  const key = request.apiKey;
+  // During a rollout the version router picks stable or candidate by the caller's sticky bucket.
+  const lease: ServingLease | undefined =
+    ctx.lifecycle && key
+      ? ctx.lifecycle.acquire({ tenant: key.tenant, keyId: key.id, user: endUserOf(request) })
+      : ctx.policies.acquire();
   if (!lease) throw httpError('policy_not_loaded');
   reply.raw.once('close', lease.release);
   request.trail.policy = lease.active.policy.id;
+  const pick = lease.pick;
+  if (pick?.rollout) reply.header('x-switchyard-rollout', `${pick.rollout.id}/${pick.arm}`);
   return lease;
+}
+
+/** The end user a request names (`user` in the body or `x-switchyard-user`), for sticky rollouts. */
+function endUserOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-switchyard-user'];
+  if (typeof header === 'string' && header !== '') return header;
+  const user = (request.body as { user?: unknown } | undefined)?.user;
+  return typeof user === 'string' && user !== '' ? user : undefined;
 }
 
 /** An abort signal that fires the moment the client goes away before its response has ended. */

@@ -109,6 +109,11 @@ export class VersionRouter {
     this.#candidate = new PolicyHolder(`store:${options.name}@candidate`, holderOptions);
   }
 
+  /** The policy name this router serves versions of. */
+  get name(): string {
+    return this.#options.name;
+  }
+
   /** What the router serves now. */
   get state(): VersionRouterState {
     return this.#routing.state;

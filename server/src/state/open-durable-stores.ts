@@ -3,14 +3,17 @@ import { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { KeyStore } from '../stores/key-store.ts';
 import type { LedgerStore } from '../stores/ledger-store.ts';
+import type { PolicyVersionStore } from '../stores/policy-version-store.ts';
 import { migratePostgres } from '../stores/postgres/migrations.ts';
 import { PostgresKeyStore } from '../stores/postgres/postgres-key-store.ts';
 import { PostgresLedgerStore } from '../stores/postgres/postgres-ledger-store.ts';
+import { PostgresPolicyVersionStore } from '../stores/postgres/postgres-policy-version-store.ts';
 import { createPostgresPool } from '../stores/postgres/postgres-pool.ts';
 import { redactRedisUrl } from '../stores/redis/redis-connection.ts';
 import { openStateDatabase } from '../stores/sqlite/open-state-database.ts';
 import { SqliteKeyStore } from '../stores/sqlite/sqlite-key-store.ts';
 import { SqliteLedgerStore } from '../stores/sqlite/sqlite-ledger-store.ts';
+import { SqlitePolicyVersionStore } from '../stores/sqlite/sqlite-policy-version-store.ts';
 
 /** Where keys and the usage ledger live. */
 export interface DurableStoreSettings {
@@ -29,6 +32,8 @@ export interface DurableStores {
   kind: 'sqlite' | 'postgres';
   keys: KeyStore;
   ledger: LedgerStore;
+  /** Policy versions, rollouts and their audit log. */
+  versions: PolicyVersionStore;
   /** Closes the database (the stores do not own it). */
   close(): Promise<void>;
 }
@@ -75,6 +80,7 @@ export async function openDurableStores(
         kind: 'postgres',
         keys: new PostgresKeyStore(pool),
         ledger: new PostgresLedgerStore(pool),
+        versions: new PostgresPolicyVersionStore(pool),
         close: () => pool.end(),
       };
     } catch (err) {
@@ -88,6 +94,7 @@ export async function openDurableStores(
     kind: 'sqlite',
     keys: new SqliteKeyStore(db),
     ledger: new SqliteLedgerStore(db),
+    versions: new SqlitePolicyVersionStore(db),
     close: async () => db.close(),
   };
 }

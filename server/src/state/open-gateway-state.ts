@@ -5,6 +5,7 @@ import type { KeyStore } from '../stores/key-store.ts';
 import type { LedgerStore } from '../stores/ledger-store.ts';
 import { LedgerWriter, type LedgerWriterOptions } from '../stores/ledger-writer.ts';
 import { MemoryLedgerStore } from '../stores/memory/memory-ledger-store.ts';
+import type { PolicyVersionStore } from '../stores/policy-version-store.ts';
 import { RedisBreakerStore } from '../stores/redis/redis-breaker-store.ts';
 import { openRedisConnection } from '../stores/redis/redis-connection.ts';
 import { RedisLimitStore } from '../stores/redis/redis-limit-store.ts';
@@ -24,6 +25,8 @@ export interface GatewayState {
   readonly durableKind: 'memory' | 'sqlite' | 'postgres';
   readonly keys: KeyStore;
   readonly ledger: LedgerStore;
+  /** Policy versions, rollouts and their audit log (absent for in-memory state built by tests). */
+  readonly versions: PolicyVersionStore | undefined;
   /** Writes ledger rows in batches, off the request path. */
   readonly ledgerWriter: LedgerWriter;
   readonly protection: ProtectionStores;
@@ -72,6 +75,7 @@ export async function openGatewayState(
   return assembleGatewayState({
     keys: durable.keys,
     ledger: durable.ledger,
+    versions: durable.versions,
     durableKind: durable.kind,
     redis,
     redisPrefix: config.redisPrefix,
@@ -93,6 +97,8 @@ export interface GatewayStateParts {
   keys: KeyStore;
   /** Default: an in-memory ledger. */
   ledger?: LedgerStore | undefined;
+  /** Policy versions and rollouts; without them the gateway serves its policy folder only. */
+  versions?: PolicyVersionStore | undefined;
   durableKind?: GatewayState['durableKind'] | undefined;
   /** A Redis connection for shared limits, quotas and breakers (not closed by the state unless in `cleanups`). */
   redis?: Redis | undefined;
@@ -139,6 +145,7 @@ export function assembleGatewayState(parts: GatewayStateParts): GatewayState {
     durableKind: parts.durableKind ?? 'memory',
     keys: parts.keys,
     ledger,
+    versions: parts.versions,
     ledgerWriter,
     protection,
     stats,
