@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { httpError, httpErrorFromDenial } from '../errors.ts';
 import type { PolicyLease } from '../policy-runtime/policy-holder.ts';
 import type { ServingLease } from '../policy-runtime/policy-lifecycle.ts';
+import type { VersionPick } from '../policy-runtime/version-router.ts';
 import { restrictPlanToKey } from '../request/authenticate.ts';
 import { decideRequest } from '../request/decide.ts';
 import { continueTrace } from '../request/trace-context.ts';
@@ -75,9 +76,13 @@ export function capturePolicy(
   reply.raw.once('close', lease.release);
   request.trail.policy = lease.active.policy.id;
   const pick = lease.pick;
+  if (pick) versionPicks.set(request, pick);
   if (pick?.rollout) reply.header('x-switchyard-rollout', `${pick.rollout.id}/${pick.arm}`);
   return lease;
 }
+
+/** The rollout arm each in-flight request was routed to (for the shadow step's observations). */
+const versionPicks = new WeakMap<FastifyRequest, VersionPick>();
 
 /** The end user a request names (`user` in the body or `x-switchyard-user`), for sticky rollouts. */
 function endUserOf(request: FastifyRequest): string | undefined {
@@ -113,7 +118,17 @@ export function planRequest(
   const span = request.trace?.startChild('decide');
   let decision: ReturnType<typeof decideRequest>;
   try {
-    decision = decideRequest(policy, facts, ctx.clock, ctx.breakerMirror.snapshot(ctx.clock.now()));
+    const snapshot = ctx.breakerMirror.snapshot(ctx.clock.now());
+    decision = decideRequest(policy, facts, ctx.clock, snapshot);
+    // Shadow step: the candidate decides the same request (pure, microseconds) and is never executed.
+    const pick = versionPicks.get(request);
+    if (pick?.shadow && ctx.lifecycle) {
+      ctx.lifecycle.router.observeShadow(
+        pick,
+        decision,
+        decideRequest(pick.shadow, facts, ctx.clock, snapshot),
+      );
+    }
   } catch (err) {
     span?.setStatus('error', 'decide failed').end();
     throw err;

@@ -136,4 +136,31 @@ describe('serving a rollout', () => {
       expect.arrayContaining(['version.published', 'rollout.started', 'rollout.rolled_back']),
     );
   });
+
+  it('in a shadow step serves everyone from stable while the candidate decides every request', async () => {
+    // The candidate sends code questions to the cheap tier: a re-route the shadow step should see.
+    const shadowText = policyText('  shadow: true\n').replace(
+      'target: strong\n  - id: long-context',
+      'target: fast\n  - id: long-context',
+    );
+    const published = await admin('/admin/v1/policy/versions', {
+      files: [{ path: 'policy.yaml', text: shadowText }],
+    });
+    const candidate = (published.json.version ?? published.json.id) as string;
+    const started = await admin('/admin/v1/rollouts', {
+      version: candidate,
+      force: true,
+      reason: 'shadow test',
+    });
+    expect(started.status, JSON.stringify(started.json)).toBeLessThan(300);
+    await server.lifecycle!.router.refresh();
+    const state = server.lifecycle!.router.state;
+    expect(state.shadow).toBe(true);
+    const counts = await servedVersions(50);
+    expect([...counts.keys()].every((v) => !v.endsWith(`@${candidate}`))).toBe(true);
+    await server.lifecycle!.router.refresh();
+    const stats = await server.lifecycle!.store.shadowStats(state.rolloutId!, state.stepIndex ?? 0);
+    expect(stats.requests).toBe(50);
+    await admin('/admin/v1/rollouts/current/rollback', { reason: 'done' });
+  });
 });
