@@ -139,14 +139,11 @@ export class ProcessSupervisor {
         proc.child.stdin?.end();
         if (proc.child.connected) proc.child.disconnect();
         proc.child.kill('SIGTERM');
-        let timer: NodeJS.Timeout | undefined;
-        const killed = new Promise<void>((resolve) => {
-          timer = setTimeout(() => {
-            if (isRunning(proc)) proc.child.kill('SIGKILL');
-            resolve();
-          }, graceMs);
-        });
-        await Promise.race([proc.exited, killed]);
+        // SIGKILL after the grace period, and in either case wait until the process has really exited.
+        const timer = setTimeout(() => {
+          if (isRunning(proc)) proc.child.kill('SIGKILL');
+        }, graceMs);
+        await proc.exited;
         clearTimeout(timer);
       }),
     );

@@ -1,0 +1,270 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBenchUpstream } from './fake-upstream.ts';
+import { isMainModule } from './is-main-module.ts';
+import { createLoadPool, httpSend, runClosedLoop, type Send } from './load-generator.ts';
+import { buildOverheadPolicy } from './overhead-bench-policy.ts';
+import { clockTicksPerSecond, findProcessTree, readCpuTicks, readPeakRssMb } from './process-stats.ts';
+import { detectPinning, ProcessSupervisor, pinSelf } from './process-supervisor.ts';
+
+/**
+ * What each of Switchyard's features costs on the request path, measured against the plain gateway
+ * in the same run (issue figures: protections with memory and Redis stores; exact-cache hit vs
+ * miss; metrics + tracing + decision logging on vs off). Each configuration is its own gateway
+ * process pinned to one core; the fake upstream and the load (closed loop, concurrency 32) share
+ * the other; configurations alternate round by round so machine noise hits them alike.
+ */
+
+const repoRoot = join(import.meta.dirname, '../..');
+const concurrency = 32;
+
+const protections = `    quotas:
+      - { per: tenant, window: day, usd: 1000000 }
+      - { per: key, window: minute, tokens: 1000000000 }
+    rateLimits:
+      - { per: key, rps: 1000000, burst: 1000000 }
+      - { per: tenant, tpm: 10000000000 }
+`;
+
+const cacheRule = `cache:
+  - { id: deterministic, match: { endpoint: chat }, when: { "==": [{ var: temperature }, 0] }, mode: exact, ttl: 1h, scope: key }
+`;
+
+interface Config {
+  name: string;
+  what: string;
+  policy: (upstream: string) => string;
+  env: Record<string, string>;
+  /** The request bodies: the same one always, or a new one each time (a cache miss). */
+  body: 'same' | 'temperature0' | 'unique';
+}
+
+function configs(redisPrefix: string, otlp: string): Config[] {
+  const plain = (u: string) => buildOverheadPolicy(u);
+  const protectedPolicy = (u: string) =>
+    buildOverheadPolicy(u).replace(
+      '    allowModels: [fast, embed]\n',
+      `    allowModels: [fast, embed]\n${protections}`,
+    );
+  return [
+    {
+      name: 'plain',
+      what: 'no quotas, limits or cache; info logging (one decision line per request), no tracing',
+      policy: plain,
+      env: {},
+      body: 'same',
+    },
+    {
+      name: 'protected-memory',
+      what: 'plain + rate limits (rps, tpm) and quotas (usd, tokens): take, reserve, settle in memory',
+      policy: protectedPolicy,
+      env: {},
+      body: 'same',
+    },
+    {
+      name: 'protected-redis',
+      what: 'the same protections with Redis stores (Lua take/reserve/settle)',
+      policy: protectedPolicy,
+      env: { SWITCHYARD_REDIS_URL: 'redis://127.0.0.1:6379', SWITCHYARD_REDIS_PREFIX: redisPrefix },
+      body: 'same',
+    },
+    {
+      name: 'telemetry-off',
+      what: 'plain with logging off and no tracing (metrics are always kept)',
+      policy: plain,
+      env: { SWITCHYARD_LOG_LEVEL: 'silent' },
+      body: 'same',
+    },
+    {
+      name: 'telemetry-on',
+      what: 'plain + OTLP trace export (request, decide and attempt spans) to a local sink',
+      policy: plain,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp },
+      body: 'same',
+    },
+    {
+      name: 'cache-miss',
+      what: 'exact cache rule; every request new (lookup, upstream, store)',
+      policy: (u) => `${plain(u)}${cacheRule}`,
+      env: {},
+      body: 'unique',
+    },
+    {
+      name: 'cache-hit',
+      what: 'exact cache rule; the same temperature-0 request (answered from cache)',
+      policy: (u) => `${plain(u)}${cacheRule}`,
+      env: {},
+      body: 'temperature0',
+    },
+  ];
+}
+
+function chatBody(kind: Config['body'], i: number): string {
+  const content = kind === 'unique' ? `Say hello, request ${i}` : 'Say hello';
+  return JSON.stringify({
+    model: 'fast',
+    temperature: kind === 'same' ? 0.7 : 0,
+    messages: [{ role: 'user', content }],
+  });
+}
+
+interface Cell {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMsPerRequest: number;
+  errors: number;
+}
+
+/** Runs the bench and prints a table; returns the per-configuration medians. */
+export async function runFeatureOverheadBench(options: {
+  rounds: number;
+  measureMs: number;
+  warmMs: number;
+}): Promise<Record<string, Cell>> {
+  const pinning = detectPinning();
+  if (pinning.pinned) pinSelf(pinning.clientCore);
+  const work = mkdtempSync(join(tmpdir(), 'sy-feature-bench-'));
+  const supervisor = new ProcessSupervisor(work, repoRoot, pinning.pinned);
+  const upstream = await startBenchUpstream(0);
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const otlp = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
+  const redisPrefix = `sybench:${process.pid}:`;
+  const all = configs(redisPrefix, otlp);
+  const running: { config: Config; origin: string; key: string; tree: number[] }[] = [];
+  try {
+    let port = 19100 + (process.pid % 500);
+    for (const config of all) {
+      const dir = join(work, config.name);
+      mkdirSync(join(dir, 'policy'), { recursive: true });
+      writeFileSync(join(dir, 'policy', 'policy.yaml'), config.policy(`${upstream.origin}/v1`));
+      const env: NodeJS.ProcessEnv = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith('SWITCHYARD_') && !k.startsWith('OTEL_')),
+      );
+      Object.assign(env, config.env);
+      port++;
+      const proc = supervisor.start(
+        config.name,
+        process.execPath,
+        [
+          join(repoRoot, 'node_modules/.bin/switchyard'),
+          'serve',
+          '--policy',
+          join(dir, 'policy'),
+          '--port',
+          String(port),
+          '--state-dir',
+          join(dir, 'state'),
+        ],
+        {
+          core: pinning.pinned ? pinning.gatewayCore : undefined,
+          env,
+        },
+      );
+      const origin = `http://127.0.0.1:${port}`;
+      for (let i = 0; ; i++) {
+        try {
+          const res = await fetch(`${origin}/readyz`);
+          if (res.ok) break;
+        } catch {
+          if (i > 300) throw new Error(`${config.name} did not start:\n${supervisor.logTail(proc)}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const key = readFileSync(join(dir, 'state', 'dev-key'), 'utf8').trim();
+      running.push({ config, origin, key, tree: findProcessTree(proc.pid) });
+    }
+    const ticks = clockTicksPerSecond();
+    const samples = new Map<string, Cell[]>();
+    let unique = 0;
+    for (let round = 0; round < options.rounds; round++) {
+      for (const r of round % 2 === 0 ? running : [...running].reverse()) {
+        const pool = createLoadPool(r.origin, concurrency * 2);
+        const request = {
+          origin: r.origin,
+          path: '/v1/chat/completions',
+          headers: { authorization: `Bearer ${r.key}` },
+          stream: false,
+        };
+        const fixed = httpSend(pool, { ...request, body: chatBody(r.config.body, 0) });
+        const send: Send =
+          r.config.body === 'unique'
+            ? () => httpSend(pool, { ...request, body: chatBody('unique', unique++) })()
+            : fixed;
+        await runClosedLoop({ concurrency, durationMs: options.warmMs, send });
+        const before = readCpuTicks(r.tree);
+        const stats = await runClosedLoop({ concurrency, durationMs: options.measureMs, send });
+        const cpuMs = ((readCpuTicks(r.tree) - before) / ticks) * 1000;
+        await pool.close();
+        const cell: Cell = {
+          rps: stats.completed / (stats.elapsedMs / 1000),
+          p50: stats.latency.percentile(50),
+          p99: stats.latency.percentile(99),
+          cpuMsPerRequest: cpuMs / Math.max(1, stats.completed),
+          errors: stats.errors,
+        };
+        samples.set(r.config.name, [...(samples.get(r.config.name) ?? []), cell]);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const result: Record<string, Cell> = {};
+    for (const [name, cells] of samples) {
+      result[name] = {
+        rps: median(cells.map((c) => c.rps)),
+        p50: median(cells.map((c) => c.p50)),
+        p99: median(cells.map((c) => c.p99)),
+        cpuMsPerRequest: median(cells.map((c) => c.cpuMsPerRequest)),
+        errors: cells.reduce((s, c) => s + c.errors, 0),
+      };
+    }
+    const rss = Object.fromEntries(running.map((r) => [r.config.name, readPeakRssMb(r.tree)]));
+    const lines = [
+      `Switchyard feature overhead · closed loop, concurrency ${concurrency}, ${options.rounds} rounds × ${options.measureMs} ms · ${pinning.pinned ? 'gateways on one core, load on the other' : `not pinned (${pinning.reason})`}`,
+      '',
+      `${'config'.padEnd(18)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU ms/req'.padStart(12)}${'vs plain'.padStart(10)}${'peak RSS'.padStart(10)}  errors`,
+    ];
+    const base = result.plain!;
+    for (const c of all) {
+      const r = result[c.name]!;
+      lines.push(
+        `${c.name.padEnd(18)}${r.rps.toFixed(0).padStart(8)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${r.cpuMsPerRequest.toFixed(3).padStart(12)}${`${(r.cpuMsPerRequest / base.cpuMsPerRequest).toFixed(2)}×`.padStart(10)}${`${rss[c.name]!.toFixed(0)} MB`.padStart(10)}  ${r.errors}`,
+      );
+    }
+    const d = (a: string, b: string) =>
+      `${((result[a]!.cpuMsPerRequest - result[b]!.cpuMsPerRequest) * 1000).toFixed(0)} µs CPU, ${(result[a]!.p50 - result[b]!.p50).toFixed(2)} ms p50`;
+    lines.push(
+      '',
+      `protections, memory: +${d('protected-memory', 'plain')} per request`,
+      `protections, Redis:  +${d('protected-redis', 'plain')} per request`,
+      `metrics+tracing+decision log: ${d('telemetry-on', 'telemetry-off')} per request (on − off)`,
+      `cache hit / miss CPU per request: ${(result['cache-hit']!.cpuMsPerRequest / result['cache-miss']!.cpuMsPerRequest).toFixed(2)}× (target: well under 0.1×)`,
+      '',
+      ...all.map((c) => `  ${c.name}: ${c.what}`),
+    );
+    process.stdout.write(`${lines.join('\n')}\n`);
+    mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+    writeFileSync(
+      join(repoRoot, 'bench/results/feature-overhead.json'),
+      JSON.stringify({ date: new Date().toISOString(), result, rss }, null, 2),
+    );
+    return result;
+  } finally {
+    await supervisor.stopAll();
+    await upstream.close();
+    sink.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (isMainModule(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  await runFeatureOverheadBench(
+    quick ? { rounds: 1, measureMs: 1500, warmMs: 800 } : { rounds: 3, measureMs: 3000, warmMs: 1500 },
+  );
+}
