@@ -38,7 +38,8 @@ export interface EscalationHop {
   on: readonly EscalationTrigger[];
   minLogprob: number;
   candidates: readonly Deployment[];
-  charges: readonly Charge[];
+  /** Reservations for this hop (same quota keys as the plan's, amounts bounded by the hop's model). */
+  readonly charges: readonly Charge[];
 }
 
 /** A quota reservation the server must make before the upstream call (reserve-then-settle). */

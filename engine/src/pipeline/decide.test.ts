@@ -155,6 +155,19 @@ describe('decide', () => {
   });
 });
 
+describe('escalation hops', () => {
+  it('carry their own reservations, also when the plan is serialized', () => {
+    const d = decide(policy, facts({ inputTokens: 1000, maxTokens: 500 }), {}, seededEnv(now, 1));
+    if (d.kind !== 'plan') throw new Error(d.message);
+    const hop = d.escalation[0]!;
+    expect(hop.charges.map((c) => c.key)).toEqual(d.charges.map((c) => c.key));
+    expect(hop.charges.find((c) => c.unit === 'usd')!.amount).toBeCloseTo((1000 * 3 + 500 * 15) / 1e6, 12);
+    const json = JSON.parse(JSON.stringify(d)) as { escalation: { to: string; charges: unknown[] }[] };
+    expect(json.escalation[0]).toMatchObject({ to: 'strong', charges: expect.any(Array) });
+    expect(json.escalation[0]!.charges).toHaveLength(d.charges.length);
+  });
+});
+
 describe('resilience overrides', () => {
   it('take unset fields from the global settings, not from the schema defaults', () => {
     const withOverride = `${text.replace('tenants:', 'resilience:\n  timeouts: { connectMs: 5000, totalMs: 60000 }\n  overrides:\n    strong: { timeouts: { totalMs: 300000 } }\ntenants:')}`;

@@ -1,5 +1,6 @@
 import { capabilityBits } from '../catalog/capability-bits.ts';
-import { chargesForHop, memoLimit, planCharges, type QuotaOutcome } from '../concerns/quota/quota.decide.ts';
+import { PlannedHop } from '../concerns/escalate/escalation-hop.ts';
+import { memoLimit, planCharges, type QuotaOutcome } from '../concerns/quota/quota.decide.ts';
 import { planLimits } from '../concerns/ratelimit/ratelimit.decide.ts';
 import { pickDeployments } from '../concerns/route/pick-deployments.ts';
 import { firstMatchingRule } from '../concerns/route/route.compile.ts';
@@ -250,14 +251,17 @@ function decideTraced(
         continue;
       }
       q ??= planCharges(tenant, facts, pick.candidates, outputTokens, snapshot, env);
-      const hopCharges = chargesForHop(q.charges, hopPick.candidates, facts.inputTokens, hopOut);
-      escalation.push({
-        to: step.to,
-        on: step.on,
-        minLogprob: step.minLogprob,
-        candidates: hopPick.candidates,
-        charges: hopCharges,
-      });
+      escalation.push(
+        new PlannedHop(
+          step.to,
+          step.on,
+          step.minLogprob,
+          hopPick.candidates,
+          q.charges,
+          facts.inputTokens,
+          hopOut,
+        ),
+      );
       trace?.push({ rule: `escalate:${step.to}`, outcome: 'applied', detail: `on ${step.on.join(', ')}` });
     }
   }
