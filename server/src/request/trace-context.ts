@@ -1,7 +1,7 @@
 import { randomHex } from '../random-hex.ts';
+import { formatTraceparent, parseTraceparent } from '../telemetry/trace-context.ts';
 
 const saneRequestId = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-const traceparentRe = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** The client's `x-request-id` when it is short and printable, else a fresh `req_…` id. */
 export function requestIdFrom(header: string | string[] | undefined): string {
@@ -14,10 +14,12 @@ export function requestIdFrom(header: string | string[] | undefined): string {
  * ours as the parent, or a new sampled trace when the client sent none (or a malformed one).
  */
 export function continueTrace(header: string | string[] | undefined): string {
-  const span = nonZeroHex(8);
-  const m = typeof header === 'string' ? traceparentRe.exec(header.trim()) : null;
-  if (m && !/^0+$/.test(m[1]!) && !/^0+$/.test(m[2]!)) return `00-${m[1]}-${span}-${m[3]}`;
-  return `00-${nonZeroHex(16)}-${span}-01`;
+  const parent = parseTraceparent(header);
+  return formatTraceparent({
+    traceId: parent?.traceId ?? nonZeroHex(16),
+    spanId: nonZeroHex(8),
+    traceFlags: parent?.traceFlags ?? 1,
+  });
 }
 
 /** Random hex that is not all zeros (an all-zero trace or span id is invalid). */
