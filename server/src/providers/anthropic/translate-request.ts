@@ -1,5 +1,6 @@
 import type { ChatMessage, ChatRequest, ContentPart } from '../chat-types.ts';
 import { invalidChatRequestError } from '../invalid-chat-request-error.ts';
+import { parseToolArguments } from '../parse-tool-arguments.ts';
 import type {
   AnthropicImageBlock,
   AnthropicMessageParam,
@@ -127,22 +128,6 @@ function assistantBlocks(message: Extract<ChatMessage, { role: 'assistant' }>): 
     });
   }
   return blocks;
-}
-
-function parseToolArguments(id: string, args: string): Record<string, unknown> {
-  if (args.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw invalidChatRequestError(`arguments of tool call \`${id}\` are not valid json`, 'invalid_request');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw invalidChatRequestError(
-      `arguments of tool call \`${id}\` must be a json object`,
-      'invalid_request',
-    );
-  return parsed as Record<string, unknown>;
 }
 
 function toolResultContent(content: string | ContentPart[]): string | AnthropicTextBlock[] {

@@ -1,5 +1,6 @@
 import type { ChatRequest, ContentPart, EmbeddingsRequest } from '../chat-types.ts';
 import { invalidChatRequestError } from '../invalid-chat-request-error.ts';
+import { parseToolArguments } from '../parse-tool-arguments.ts';
 import type {
   GeminiBatchEmbedRequest,
   GeminiContent,
@@ -150,22 +151,6 @@ const imageMimeTypes: Readonly<Record<string, string>> = {
 function imageMimeTypeOf(url: string): string | undefined {
   const extension = /\.([a-z0-9]+)(?:$|[?#])/i.exec(url)?.[1]?.toLowerCase();
   return extension ? imageMimeTypes[extension] : undefined;
-}
-
-function parseToolArguments(id: string, args: string): Record<string, unknown> {
-  if (args.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw invalidChatRequestError(`arguments of tool call \`${id}\` are not valid json`, 'invalid_request');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw invalidChatRequestError(
-      `arguments of tool call \`${id}\` must be a json object`,
-      'invalid_request',
-    );
-  return parsed as Record<string, unknown>;
 }
 
 /** Gemini wants an object: JSON objects pass as they are, anything else is wrapped as `{output}`, as Google's docs suggest. */
