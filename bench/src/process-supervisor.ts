@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { findProcessTree } from './process-stats.ts';
 
 /**
  * Starts the bench's processes (upstream, gateways, load generator), pinned to a CPU core with
@@ -138,6 +139,8 @@ export class ProcessSupervisor {
       running.map(async (proc) => {
         proc.child.stdin?.end();
         if (proc.child.connected) proc.child.disconnect();
+        // Its descendants too (tsx's esbuild service, workers): they can outlive the parent briefly.
+        const descendants = findProcessTree(proc.pid).filter((pid) => pid !== proc.pid);
         proc.child.kill('SIGTERM');
         // SIGKILL after the grace period, and in either case wait until the process has really exited.
         const timer = setTimeout(() => {
@@ -145,6 +148,7 @@ export class ProcessSupervisor {
         }, graceMs);
         await proc.exited;
         clearTimeout(timer);
+        await waitForExit(descendants, graceMs);
       }),
     );
   }
@@ -152,6 +156,38 @@ export class ProcessSupervisor {
   /** SIGKILLs every process still running, synchronously (for `process.on('exit')`). */
   killAllNow(): void {
     for (const proc of this.processes) if (isRunning(proc)) proc.child.kill('SIGKILL');
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Waits until every pid is gone: SIGTERM, then SIGKILL once `graceMs` has passed. */
+async function waitForExit(pids: readonly number[], graceMs: number): Promise<void> {
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  let killed = false;
+  while (pids.some(isAlive)) {
+    if (!killed && Date.now() >= deadline) {
+      for (const pid of pids) signal(pid, 'SIGKILL');
+      killed = true;
+    }
+    if (killed && Date.now() >= deadline + 2000) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
