@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Pool } from 'undici';
 import { startBenchUpstream } from './fake-upstream.ts';
 import { isMainModule } from './is-main-module.ts';
 import { createLoadPool, httpSend, runClosedLoop, type Send } from './load-generator.ts';
@@ -37,8 +38,11 @@ interface Config {
   what: string;
   policy: (upstream: string) => string;
   env: Record<string, string>;
-  /** The request bodies: the same one always, or a new one each time (a cache miss). */
-  body: 'same' | 'temperature0' | 'unique';
+  /**
+   * What is sent: chat requests whose body is the same one always or a new one each time (a cache
+   * miss), streamed or not; or `models`, an authenticated `GET /v1/models`.
+   */
+  load: { body: 'same' | 'temperature0' | 'unique'; stream: boolean } | 'models';
 }
 
 function configs(redisPrefix: string, otlp: string): Config[] {
@@ -54,60 +58,94 @@ function configs(redisPrefix: string, otlp: string): Config[] {
       what: 'no quotas, limits or cache; info logging (one decision line per request), no tracing',
       policy: plain,
       env: {},
-      body: 'same',
+      load: { body: 'same', stream: false },
     },
     {
       name: 'protected-memory',
       what: 'plain + rate limits (rps, tpm) and quotas (usd, tokens): take, reserve, settle in memory',
       policy: protectedPolicy,
       env: {},
-      body: 'same',
+      load: { body: 'same', stream: false },
     },
     {
       name: 'protected-redis',
       what: 'the same protections with Redis stores (Lua take/reserve/settle)',
       policy: protectedPolicy,
       env: { SWITCHYARD_REDIS_URL: 'redis://127.0.0.1:6379', SWITCHYARD_REDIS_PREFIX: redisPrefix },
-      body: 'same',
+      load: { body: 'same', stream: false },
     },
     {
       name: 'telemetry-off',
       what: 'plain with logging off and no tracing (metrics are always kept)',
       policy: plain,
       env: { SWITCHYARD_LOG_LEVEL: 'silent' },
-      body: 'same',
+      load: { body: 'same', stream: false },
     },
     {
       name: 'telemetry-on',
       what: 'plain + OTLP trace export (request, decide and attempt spans) to a local sink',
       policy: plain,
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp },
-      body: 'same',
+      load: { body: 'same', stream: false },
     },
     {
       name: 'cache-miss',
       what: 'exact cache rule; every request new (lookup, upstream, store)',
       policy: (u) => `${plain(u)}${cacheRule}`,
       env: {},
-      body: 'unique',
+      load: { body: 'unique', stream: false },
     },
     {
       name: 'cache-hit',
       what: 'exact cache rule; the same temperature-0 request (answered from cache)',
       policy: (u) => `${plain(u)}${cacheRule}`,
       env: {},
-      body: 'temperature0',
+      load: { body: 'temperature0', stream: false },
+    },
+    {
+      name: 'cache-miss-stream',
+      what: 'exact cache rule, streamed; every request new (the upstream streams 20 chunks 5 ms apart)',
+      policy: (u) => `${plain(u)}${cacheRule}`,
+      env: {},
+      load: { body: 'unique', stream: true },
+    },
+    {
+      name: 'cache-hit-stream',
+      what: 'exact cache rule, streamed; the same request (replayed from cache as an event stream)',
+      policy: (u) => `${plain(u)}${cacheRule}`,
+      env: {},
+      load: { body: 'temperature0', stream: true },
+    },
+    {
+      name: 'floor',
+      what: 'plain; an authenticated GET /v1/models: HTTP, auth and a small JSON answer, no body, decision or ledger row',
+      policy: plain,
+      env: {},
+      load: 'models',
     },
   ];
 }
 
-function chatBody(kind: Config['body'], i: number): string {
+function chatBody(kind: 'same' | 'temperature0' | 'unique', stream: boolean, i: number): string {
   const content = kind === 'unique' ? `Say hello, request ${i}` : 'Say hello';
   return JSON.stringify({
     model: 'fast',
     temperature: kind === 'same' ? 0.7 : 0,
+    ...(stream ? { stream: true } : {}),
     messages: [{ role: 'user', content }],
   });
+}
+
+/** How a configuration's requests are sent through `pool`. */
+function sendFor(config: Config, pool: Pool, origin: string, key: string, next: () => number): Send {
+  const headers = { authorization: `Bearer ${key}` };
+  const load = config.load;
+  if (load === 'models')
+    return httpSend(pool, { origin, path: '/v1/models', method: 'GET', headers, body: '', stream: false });
+  const request = { origin, path: '/v1/chat/completions', headers, stream: load.stream };
+  if (load.body !== 'unique')
+    return httpSend(pool, { ...request, body: chatBody(load.body, load.stream, 0) });
+  return () => httpSend(pool, { ...request, body: chatBody('unique', load.stream, next()) })();
 }
 
 interface Cell {
@@ -186,17 +224,7 @@ export async function runFeatureOverheadBench(options: {
     for (let round = 0; round < options.rounds; round++) {
       for (const r of round % 2 === 0 ? running : [...running].reverse()) {
         const pool = createLoadPool(r.origin, concurrency * 2);
-        const request = {
-          origin: r.origin,
-          path: '/v1/chat/completions',
-          headers: { authorization: `Bearer ${r.key}` },
-          stream: false,
-        };
-        const fixed = httpSend(pool, { ...request, body: chatBody(r.config.body, 0) });
-        const send: Send =
-          r.config.body === 'unique'
-            ? () => httpSend(pool, { ...request, body: chatBody('unique', unique++) })()
-            : fixed;
+        const send = sendFor(r.config, pool, r.origin, r.key, () => unique++);
         await runClosedLoop({ concurrency, durationMs: options.warmMs, send });
         const before = readCpuTicks(r.tree);
         const stats = await runClosedLoop({ concurrency, durationMs: options.measureMs, send });
@@ -236,6 +264,9 @@ export async function runFeatureOverheadBench(options: {
         `${c.name.padEnd(18)}${r.rps.toFixed(0).padStart(8)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${r.cpuMsPerRequest.toFixed(3).padStart(12)}${`${(r.cpuMsPerRequest / base.cpuMsPerRequest).toFixed(2)}×`.padStart(10)}${`${rss[c.name]!.toFixed(0)} MB`.padStart(10)}  ${r.errors}`,
       );
     }
+    const cpu = (name: string) => result[name]!.cpuMsPerRequest;
+    const ratio = (a: string, b: string) => (cpu(a) / cpu(b)).toFixed(3);
+    const timeRatio = (a: string, b: string) => (result[a]!.p50 / result[b]!.p50).toFixed(3);
     const d = (a: string, b: string) =>
       `${((result[a]!.cpuMsPerRequest - result[b]!.cpuMsPerRequest) * 1000).toFixed(0)} µs CPU, ${(result[a]!.p50 - result[b]!.p50).toFixed(2)} ms p50`;
     lines.push(
@@ -243,7 +274,9 @@ export async function runFeatureOverheadBench(options: {
       `protections, memory: +${d('protected-memory', 'plain')} per request`,
       `protections, Redis:  +${d('protected-redis', 'plain')} per request`,
       `metrics+tracing+decision log: ${d('telemetry-on', 'telemetry-off')} per request (on − off)`,
-      `cache hit / miss CPU per request: ${(result['cache-hit']!.cpuMsPerRequest / result['cache-miss']!.cpuMsPerRequest).toFixed(2)}× (target: well under 0.1×)`,
+      `cache hit / miss, JSON:   CPU per request ${ratio('cache-hit', 'cache-miss')}×, time to answer p50 ${timeRatio('cache-hit', 'cache-miss')}× (target: well under 0.1×)`,
+      `cache hit / miss, stream: CPU per request ${ratio('cache-hit-stream', 'cache-miss-stream')}×, time to answer p50 ${timeRatio('cache-hit-stream', 'cache-miss-stream')}× (target: well under 0.1×)`,
+      `floor (authenticated GET /v1/models): ${(cpu('floor') * 1000).toFixed(0)} µs CPU per request = ${ratio('floor', 'cache-miss')}× of a JSON miss, the least any answer from this HTTP stack can cost`,
       '',
       ...all.map((c) => `  ${c.name}: ${c.what}`),
     );

@@ -162,6 +162,7 @@ describe('httpSend', () => {
   // What `clock.now()` reads: the server moves it to 2 right before it writes the first content.
   let phase = 1;
   const phaseClock: LoadClock = { now: () => phase, sleepUntil: async () => {} };
+  let lastModelsRequest = '';
   beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === '/no-done') {
@@ -174,6 +175,16 @@ describe('httpSend', () => {
           phase = 2;
           res.end('data: {"choices":[{"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n');
         }, 30);
+      } else if (req.url === '/models') {
+        // Notes what it received, so the test sees the method and that no body came.
+        let bytes = 0;
+        req.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+        });
+        req.on('end', () => {
+          lastModelsRequest = `${req.method} ${bytes}`;
+          res.writeHead(200).end('{"data":[]}');
+        });
       } else {
         res.writeHead(429, { 'content-type': 'application/json' });
         res.end('{"error":{"message":"slow down"}}');
@@ -196,6 +207,20 @@ describe('httpSend', () => {
 
   it('fails a stream that ends without data: [DONE]', async () => {
     expect(await send('/no-done', true)).toEqual({ ok: false, error: 'stream ended without data: [DONE]' });
+  });
+
+  it('sends a GET without a body when the request says GET', async () => {
+    const pool = createLoadPool(origin, 2);
+    const request = {
+      origin,
+      path: '/models',
+      method: 'GET' as const,
+      headers: {},
+      body: '{}',
+      stream: false,
+    };
+    expect(await httpSend(pool, request, phaseClock)()).toEqual({ ok: true });
+    expect(lastModelsRequest).toBe('GET 0');
   });
 
   it('fails a non-200 answer with its status and body', async () => {

@@ -201,11 +201,13 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<LoopStats> 
   return stats;
 }
 
-/** One endpoint of a target: a JSON POST, possibly answered with a server-sent event stream. */
+/** One endpoint of a target: a JSON POST (or a GET), possibly answered with a server-sent event stream. */
 export interface TargetRequest {
   /** `http://127.0.0.1:<port>`. */
   origin: string;
   path: string;
+  /** Default `POST`; a `GET` sends no body. */
+  method?: 'GET' | 'POST' | undefined;
   headers: Record<string, string>;
   body: string;
   /** Whether the response is an SSE stream whose first content and `[DONE]` are looked for. */
@@ -220,12 +222,13 @@ const contentPattern = /"content"\s*:\s*"[^"]/;
  * empty bodies and streams without `data: [DONE]` are failures.
  */
 export function httpSend(pool: Pool, request: TargetRequest, clock: LoadClock = performanceClock): Send {
-  const headers = { 'content-type': 'application/json', ...request.headers };
+  const get = request.method === 'GET';
+  const headers = get ? request.headers : { 'content-type': 'application/json', ...request.headers };
   const options = {
     path: request.path,
-    method: 'POST' as const,
+    method: get ? ('GET' as const) : ('POST' as const),
     headers,
-    body: request.body,
+    body: get ? null : request.body,
     headersTimeout: 30_000,
     bodyTimeout: 30_000,
   };

@@ -39,6 +39,7 @@ export type {
   UpstreamAttempt,
   UpstreamTarget,
 } from './request/execute-plan.ts';
+export { newRequestId } from './request/trace-context.ts';
 export { type RunningServer, type StartServerOptions, startServer } from './server.ts';
 export type { ApiKeyRecord, KeyStore } from './stores/key-store.ts';
 export type { LedgerRow, LedgerStore } from './stores/ledger-store.ts';

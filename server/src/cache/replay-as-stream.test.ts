@@ -97,7 +97,7 @@ describe('replaying a cached completion as a stream', () => {
 
   it('streams tool calls as id and name first, then argument pieces', async () => {
     const { completion } = await simulated(cases[1]![1]);
-    const replayed = completionToChunks(completion, { argumentPieceChars: 4 });
+    const replayed = completionToChunks(completion, { pieceChars: 4 });
     const deltas = replayed.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
     expect(deltas[0]).toMatchObject({
       index: 0,
@@ -122,7 +122,7 @@ describe('replaying a cached completion as a stream', () => {
       ],
       usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
     };
-    const chunks = completionToChunks(completion, { id: 'chatcmpl-new', created: 99 });
+    const chunks = completionToChunks(completion, { id: 'chatcmpl-new', created: 99, pieceChars: 7 });
     expect(chunks.every((c) => !('usage' in c) && c.choices.length === 1)).toBe(true);
     expect(chunks.every((c) => c.id === 'chatcmpl-new' && c.created === 99)).toBe(true);
     expect(chunks.map((c) => c.choices[0]!.delta.content ?? '')).toEqual([
@@ -132,6 +132,31 @@ describe('replaying a cached completion as a stream', () => {
       'friend',
       '',
     ]);
+  });
+
+  it('cuts content into pieces of whole words of at most 64 characters, losing nothing', () => {
+    const words = Array.from({ length: 60 }, (_, i) => `word${i}${i % 7 === 0 ? ',\n' : ' '}`);
+    const long = 'x'.repeat(100);
+    const content = `${words.join('')}${long} end`;
+    const completion: ChatCompletion = {
+      id: 'c',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    };
+    const pieces = completionToChunks(completion)
+      .slice(1, -1)
+      .map((c) => c.choices[0]!.delta.content!);
+    expect(pieces.join('')).toBe(content);
+    expect(pieces.length).toBeGreaterThan(5);
+    // A word longer than a piece is kept whole; every other piece fits and ends where a word ends.
+    expect(pieces).toContain(`${long} `);
+    for (const piece of pieces.filter((p) => p !== `${long} `)) {
+      expect(piece.length).toBeLessThanOrEqual(64);
+      expect(content.slice(content.indexOf(piece) + piece.length)).toMatch(/^(\S|$)/);
+      expect(piece).toMatch(/\s$|end$/);
+    }
   });
 
   it('replays every choice of an n > 1 answer', () => {

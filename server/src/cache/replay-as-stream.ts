@@ -12,13 +12,32 @@ export interface ReplayOptions {
   id?: string | undefined;
   /** Overrides `created`, in epoch seconds (default: the cached one). */
   created?: number | undefined;
-  /** Most characters of a tool call's arguments per chunk (default 32). */
-  argumentPieceChars?: number | undefined;
+  /**
+   * Most characters per piece of content, refusal or tool-call arguments (default 64). Text is cut
+   * after whitespace, never inside a word; arguments are cut anywhere. A replay reaches the client
+   * at once, so token-sized pieces would only multiply events; answers with logprobs still replay
+   * one token per chunk, each with its logprob.
+   */
+  pieceChars?: number | undefined;
 }
 
-/** Splits text into word pieces (each word with the whitespace before the next), losing nothing. */
-function wordPieces(text: string): string[] {
-  return text === '' ? [] : text.split(/(?<=\s)(?=\S)/);
+/**
+ * Splits text into pieces of whole words (each word with the whitespace after it) of at most
+ * `maxChars` characters where the words allow, losing nothing.
+ */
+function wordPieces(text: string, maxChars: number): string[] {
+  if (text === '') return [];
+  const pieces: string[] = [];
+  let piece = '';
+  for (const word of text.split(/(?<=\s)(?=\S)/)) {
+    if (piece !== '' && piece.length + word.length > maxChars) {
+      pieces.push(piece);
+      piece = '';
+    }
+    piece += word;
+  }
+  pieces.push(piece);
+  return pieces;
 }
 
 function slices(text: string, size: number): string[] {
@@ -36,13 +55,14 @@ function logprobPieces(content: string, logprobs: readonly TokenLogprob[] | null
 /**
  * The chunk sequence OpenAI streams for a completion, so a cache hit answers a streaming client
  * with a proper stream: per choice a role chunk, the content in word pieces (one piece per token,
- * with its logprob, when the completion has logprobs), any refusal in pieces, each tool call as a
+ * with its logprob, when the completion has logprobs; else pieces of whole words, see
+ * `ReplayOptions.pieceChars`), any refusal in pieces, each tool call as a
  * chunk with its id and name followed by argument pieces, and a finish chunk; then, when asked, a
  * usage chunk with empty `choices`.
  */
 export function completionToChunks(completion: ChatCompletion, options: ReplayOptions = {}): ChatChunk[] {
   const includeUsage = options.includeUsage === true;
-  const pieceChars = options.argumentPieceChars ?? 32;
+  const pieceChars = options.pieceChars ?? 64;
   const chunk = (choice: ChatChunk['choices'][number] | undefined): ChatChunk => ({
     id: options.id ?? completion.id,
     object: 'chat.completion.chunk',
@@ -73,7 +93,7 @@ export function completionToChunks(completion: ChatCompletion, options: ReplayOp
     );
     const tokens = logprobPieces(content, choice.logprobs?.content);
     const refusalMirrorsContent = !!message.refusal && message.refusal === content;
-    const contentPieces = tokens ? tokens.map((t) => t.token) : wordPieces(content);
+    const contentPieces = tokens ? tokens.map((t) => t.token) : wordPieces(content, pieceChars);
     contentPieces.forEach((piece, i) => {
       const delta = refusalMirrorsContent ? { content: piece, refusal: piece } : { content: piece };
       const logprob = tokens?.[i];
@@ -82,7 +102,7 @@ export function completionToChunks(completion: ChatCompletion, options: ReplayOp
       );
     });
     if (message.refusal && !refusalMirrorsContent)
-      for (const piece of wordPieces(message.refusal))
+      for (const piece of wordPieces(message.refusal, pieceChars))
         chunks.push(chunk({ index, delta: { refusal: piece }, logprobs: null, finish_reason: null }));
     toolCalls.forEach((call, callIndex) => {
       chunks.push(

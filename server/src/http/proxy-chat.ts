@@ -261,6 +261,8 @@ async function answerFromCache(run: ChatRun, completion: ChatCompletion): Promis
   }
   reply.hijack();
   const writer = new SseWriter(reply.raw, () => ({ ...trailHeaders(trail), ...admission.headers }));
+  // The whole answer is here already: headers and every event leave in one write.
+  writer.holdUntilEnd();
   writer.commit();
   trail.firstTokenAtMs = ctx.clock.now();
   try {

@@ -51,6 +51,25 @@ describe('SseWriter', () => {
     );
   });
 
+  it('holds a replay back and sends headers and every event in one piece at the end', async () => {
+    const { writer, client } = await exchange();
+    let headersSeen = false;
+    void client.then(() => {
+      headersSeen = true;
+    });
+    writer.holdUntilEnd();
+    writer.commit();
+    await writer.send({ n: 1 });
+    await writer.send({ n: 2 });
+    await sleep(50);
+    expect(headersSeen).toBe(false);
+    writer.end('data: [DONE]\n\n');
+    const res = await client;
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers['x-request-id']).toBe('req_1');
+    expect(await readAll(res)).toBe('data: {"n":1}\n\ndata: {"n":2}\n\ndata: [DONE]\n\n');
+  });
+
   it('waits for a slow client to read before writing more (backpressure)', async () => {
     const { writer, client } = await exchange();
     await writer.write(': open\n\n');

@@ -17,6 +17,8 @@ export const sseHeaders: Readonly<Record<string, string>> = {
 export class SseWriter {
   #heartbeat: NodeJS.Timeout | undefined;
   #ended = false;
+  /** Frames kept back by `holdUntilEnd`, written with the end of the stream. */
+  #held: string[] | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -49,6 +51,15 @@ export class SseWriter {
     this.#heartbeat = undefined;
   }
 
+  /**
+   * Keeps every frame from now on and writes them, with the headers, in one piece at `end()`: for
+   * a stream whose events all exist already (a cache replay), where one write per event would only
+   * cost system calls and packets. Never for a relayed stream: its events must go out as they come.
+   */
+  holdUntilEnd(): void {
+    this.#held ??= [];
+  }
+
   /** Writes `data: <json>\n\n` (with `event: <name>` first when named); resolves once it may write again. */
   async send(data: unknown, event?: string): Promise<void> {
     await this.write(`${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
@@ -58,6 +69,10 @@ export class SseWriter {
   async write(frame: string): Promise<void> {
     if (this.isClosed) return;
     this.stopHeartbeat();
+    if (this.#held) {
+      this.#held.push(frame);
+      return;
+    }
     this.commit();
     if (this.res.write(frame)) return;
     await new Promise<void>((resolve) => {
@@ -77,14 +92,18 @@ export class SseWriter {
     if (this.isClosed) return;
     this.commit();
     this.#ended = true;
-    this.res.end(final);
+    const held = this.#held;
+    if (held) {
+      if (final !== undefined) held.push(final);
+      this.res.end(held.join(''));
+    } else this.res.end(final);
   }
 
   /** Sends the 200, the SSE headers and the request's own headers now (once; a no-op after). */
   commit(): void {
     if (this.res.headersSent || this.isClosed) return;
     this.res.writeHead(200, { ...this.headers(), ...sseHeaders });
-    // Send the headers now, not with the first body chunk.
-    this.res.flushHeaders();
+    // Send the headers now, not with the first body chunk (held frames go out with them at the end).
+    if (!this.#held) this.res.flushHeaders();
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CacheStatus } from '../cache/cacheability.ts';
 import type { DecisionRing } from './decision-ring.ts';
-import { redactedText, scrubSecrets, scrubSecretsInPlace } from './secret-scrubber.ts';
+import { scrubSecrets, scrubSecretsInPlace } from './secret-scrubber.ts';
 
 /** One upstream attempt as the decision log shows it (an `AttemptRecord` satisfies it). */
 export interface DecisionAttempt {
@@ -118,22 +118,6 @@ export interface DecisionRecord {
   content?: { messages?: unknown; completion?: unknown };
 }
 
-/**
- * pino `redact` paths of the decision line: a second guard behind the scrubber, for fields that
- * are secrets whatever their value looks like.
- */
-export const decisionRedactPaths: readonly string[] = [
-  'headers.authorization',
-  'headers["proxy-authorization"]',
-  'headers["x-api-key"]',
-  'headers["api-key"]',
-  'headers["x-goog-api-key"]',
-  'headers.cookie',
-  'apiKey',
-  'key',
-  '*.apiKey',
-];
-
 /** Options of `DecisionLog`. */
 export interface DecisionLogOptions {
   /** The gateway's pino logger; the decision lines go to a child of it (`component: decision`). */
@@ -215,9 +199,9 @@ export function buildDecisionRecord(input: DecisionInput, nowMs: number): Decisi
  * Writes one structured JSON line per request: who (tenant, key id, never the key), which policy
  * version and rules decided, every deployment tried and why it was left, cache status, tokens,
  * cost and latency. Message content appears only when the tenant opted in (`plan.logContent`).
- * Secrets never appear: the record is scrubbed (credential-shaped values anywhere, secret-named
- * fields) and pino's `redact` guards the known header paths behind it. The same scrubbed record goes
- * to the ring for `GET /admin/v1/decisions`.
+ * Secrets never appear: the record is scrubbed before it is written (credential-shaped values
+ * anywhere, fields named like secrets such as `authorization` or `x-api-key` whatever their value).
+ * The same scrubbed record goes to the ring for `GET /admin/v1/decisions`.
  */
 export class DecisionLog {
   readonly #logger: Logger;
@@ -226,10 +210,7 @@ export class DecisionLog {
   readonly #message: string;
 
   constructor(options: DecisionLogOptions) {
-    this.#logger = options.logger.child(
-      { component: 'decision' },
-      { redact: { paths: [...decisionRedactPaths], censor: redactedText } },
-    );
+    this.#logger = options.logger.child({ component: 'decision' });
     this.#ring = options.ring;
     this.#maxContentChars = options.maxContentChars ?? 8_192;
     this.#message = options.message ?? 'decision';

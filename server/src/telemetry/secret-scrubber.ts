@@ -46,14 +46,22 @@ const secretFieldNames = new Set([
   'admintoken',
 ]);
 
-/** Answers of `isSecretFieldName` so far: logged records repeat the same few field names. */
-const fieldNameVerdicts = new Map<string, boolean>();
+/** What is known of a field name: whether its value is a secret, and the name itself redacted. */
+interface FieldNameVerdict {
+  secret: boolean;
+  clean: string;
+}
 
-/** Whether a field name says its value is a secret (`authorization`, `x-api-key`, `apiKey`…). */
-export function isSecretFieldName(name: string): boolean {
+/** Verdicts on field names so far: logged records repeat the same few field names. */
+const fieldNameVerdicts = new Map<string, FieldNameVerdict>();
+
+function fieldNameVerdict(name: string): FieldNameVerdict {
   let verdict = fieldNameVerdicts.get(name);
   if (verdict === undefined) {
-    verdict = secretFieldNames.has(name.toLowerCase().replace(/[-_]/g, ''));
+    verdict = {
+      secret: secretFieldNames.has(name.toLowerCase().replace(/[-_]/g, '')),
+      clean: redactSecretText(name),
+    };
     // Bounded: names come from requests too (headers, content), and must not grow memory.
     if (fieldNameVerdicts.size >= 1024) fieldNameVerdicts.clear();
     fieldNameVerdicts.set(name, verdict);
@@ -61,9 +69,15 @@ export function isSecretFieldName(name: string): boolean {
   return verdict;
 }
 
+/** Whether a field name says its value is a secret (`authorization`, `x-api-key`, `apiKey`…). */
+export function isSecretFieldName(name: string): boolean {
+  return fieldNameVerdict(name).secret;
+}
+
 /** The text with everything that looks like a credential replaced by `[REDACTED]`. */
 export function redactSecretText(text: string): string {
-  if (!mightHoldSecret.test(text)) return text;
+  // Shorter than the shortest match of any pattern (`//a:b@`): most logged words, statuses, methods.
+  if (text.length < 6 || !mightHoldSecret.test(text)) return text;
   let out = text;
   for (const [pattern, replacement] of secretPatterns) out = out.replace(pattern, replacement);
   return out;
@@ -109,7 +123,9 @@ export function scrubSecrets(value: unknown, options: ScrubOptions = {}): unknow
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(v)) {
         if (item === undefined) continue;
-        out[scrubString(key)] = isSecretFieldName(key) ? redactedText : walk(item, depth + 1);
+        const name = fieldNameVerdict(key);
+        const cleanKey = name.clean.length > maxChars ? scrubString(key) : name.clean;
+        out[cleanKey] = name.secret ? redactedText : walk(item, depth + 1);
       }
       return out;
     } finally {
@@ -147,8 +163,9 @@ export function scrubSecretsInPlace<T>(value: T, options: ScrubOptions = {}): T 
         delete record[key];
         continue;
       }
-      const clean = isSecretFieldName(key) ? redactedText : walk(item, depth + 1);
-      const cleanKey = scrubString(key);
+      const name = fieldNameVerdict(key);
+      const clean = name.secret ? redactedText : walk(item, depth + 1);
+      const cleanKey = name.clean.length > maxChars ? scrubString(key) : name.clean;
       if (cleanKey !== key) {
         delete record[key];
         record[cleanKey] = clean;

@@ -1,12 +1,6 @@
 import { emptyShadowStats, type GateVerdict, type ShadowStats } from '@switchyard/engine';
 import type { Pool, PoolClient } from 'pg';
-import {
-  auditFromRow,
-  optionalString,
-  type PolicyVersionRow,
-  rolloutFromRow,
-  versionFromRow,
-} from '../policy-version-rows.ts';
+import { auditFromRow, optionalString, rolloutFromRow, versionFromRow } from '../policy-version-rows.ts';
 import {
   type AuditEntry,
   assertValidVersion,
