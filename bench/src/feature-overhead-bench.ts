@@ -153,6 +153,8 @@ interface Cell {
   p50: number;
   p99: number;
   cpuMsPerRequest: number;
+  /** Largest minus smallest CPU per request over the rounds, as a share of the median. */
+  cpuSpread: number;
   errors: number;
 }
 
@@ -161,6 +163,8 @@ export async function runFeatureOverheadBench(options: {
   rounds: number;
   measureMs: number;
   warmMs: number;
+  /** Configuration names to run (default: all). */
+  only?: readonly string[] | undefined;
 }): Promise<Record<string, Cell>> {
   const pinning = detectPinning();
   if (pinning.pinned) pinSelf(pinning.clientCore);
@@ -174,7 +178,13 @@ export async function runFeatureOverheadBench(options: {
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
   const otlp = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
   const redisPrefix = `sybench:${process.pid}:`;
-  const all = configs(redisPrefix, otlp);
+  const every = configs(redisPrefix, otlp);
+  const unknown = (options.only ?? []).filter((name) => !every.some((c) => c.name === name));
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown configuration(s) ${unknown.join(', ')}; known: ${every.map((c) => c.name).join(', ')}`,
+    );
+  const all = options.only ? every.filter((c) => options.only!.includes(c.name)) : every;
   const running: { config: Config; origin: string; key: string; tree: number[] }[] = [];
   try {
     let port = 19100 + (process.pid % 500);
@@ -235,6 +245,7 @@ export async function runFeatureOverheadBench(options: {
           p50: stats.latency.percentile(50),
           p99: stats.latency.percentile(99),
           cpuMsPerRequest: cpuMs / Math.max(1, stats.completed),
+          cpuSpread: 0,
           errors: stats.errors,
         };
         samples.set(r.config.name, [...(samples.get(r.config.name) ?? []), cell]);
@@ -248,6 +259,10 @@ export async function runFeatureOverheadBench(options: {
         p50: median(cells.map((c) => c.p50)),
         p99: median(cells.map((c) => c.p99)),
         cpuMsPerRequest: median(cells.map((c) => c.cpuMsPerRequest)),
+        cpuSpread:
+          (Math.max(...cells.map((c) => c.cpuMsPerRequest)) -
+            Math.min(...cells.map((c) => c.cpuMsPerRequest))) /
+          median(cells.map((c) => c.cpuMsPerRequest)),
         errors: cells.reduce((s, c) => s + c.errors, 0),
       };
     }
@@ -255,13 +270,14 @@ export async function runFeatureOverheadBench(options: {
     const lines = [
       `Switchyard feature overhead · closed loop, concurrency ${concurrency}, ${options.rounds} rounds × ${options.measureMs} ms · ${pinning.pinned ? 'gateways on one core, load on the other' : `not pinned (${pinning.reason})`}`,
       '',
-      `${'config'.padEnd(18)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU ms/req'.padStart(12)}${'vs plain'.padStart(10)}${'peak RSS'.padStart(10)}  errors`,
+      `${'config'.padEnd(18)}${'req/s'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'CPU ms/req'.padStart(12)}${'spread'.padStart(8)}${'vs plain'.padStart(10)}${'peak RSS'.padStart(10)}  errors`,
     ];
-    const base = result.plain!;
+    const base = result.plain;
     for (const c of all) {
       const r = result[c.name]!;
+      const vsPlain = base ? `${(r.cpuMsPerRequest / base.cpuMsPerRequest).toFixed(2)}×` : '—';
       lines.push(
-        `${c.name.padEnd(18)}${r.rps.toFixed(0).padStart(8)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${r.cpuMsPerRequest.toFixed(3).padStart(12)}${`${(r.cpuMsPerRequest / base.cpuMsPerRequest).toFixed(2)}×`.padStart(10)}${`${rss[c.name]!.toFixed(0)} MB`.padStart(10)}  ${r.errors}`,
+        `${c.name.padEnd(18)}${r.rps.toFixed(0).padStart(8)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${r.cpuMsPerRequest.toFixed(3).padStart(12)}${`±${((r.cpuSpread * 100) / 2).toFixed(0)}%`.padStart(8)}${vsPlain.padStart(10)}${`${rss[c.name]!.toFixed(0)} MB`.padStart(10)}  ${r.errors}`,
       );
     }
     const cpu = (name: string) => result[name]!.cpuMsPerRequest;
@@ -269,14 +285,39 @@ export async function runFeatureOverheadBench(options: {
     const timeRatio = (a: string, b: string) => (result[a]!.p50 / result[b]!.p50).toFixed(3);
     const d = (a: string, b: string) =>
       `${((result[a]!.cpuMsPerRequest - result[b]!.cpuMsPerRequest) * 1000).toFixed(0)} µs CPU, ${(result[a]!.p50 - result[b]!.p50).toFixed(2)} ms p50`;
+    // Each comparison is printed when both of its configurations ran.
+    const comparisons: [string[], () => string][] = [
+      [
+        ['protected-memory', 'plain'],
+        () => `protections, memory: +${d('protected-memory', 'plain')} per request`,
+      ],
+      [
+        ['protected-redis', 'plain'],
+        () => `protections, Redis:  +${d('protected-redis', 'plain')} per request`,
+      ],
+      [
+        ['telemetry-on', 'telemetry-off'],
+        () => `metrics+tracing+decision log: ${d('telemetry-on', 'telemetry-off')} per request (on − off)`,
+      ],
+      [
+        ['cache-hit', 'cache-miss'],
+        () =>
+          `cache hit / miss, JSON:   CPU per request ${ratio('cache-hit', 'cache-miss')}×, time to answer p50 ${timeRatio('cache-hit', 'cache-miss')}× (target: well under 0.1×)`,
+      ],
+      [
+        ['cache-hit-stream', 'cache-miss-stream'],
+        () =>
+          `cache hit / miss, stream: CPU per request ${ratio('cache-hit-stream', 'cache-miss-stream')}×, time to answer p50 ${timeRatio('cache-hit-stream', 'cache-miss-stream')}× (target: well under 0.1×)`,
+      ],
+      [
+        ['floor', 'cache-miss'],
+        () =>
+          `floor (authenticated GET /v1/models): ${(cpu('floor') * 1000).toFixed(0)} µs CPU per request = ${ratio('floor', 'cache-miss')}× of a JSON miss: no answer from this HTTP stack costs less`,
+      ],
+    ];
     lines.push(
       '',
-      `protections, memory: +${d('protected-memory', 'plain')} per request`,
-      `protections, Redis:  +${d('protected-redis', 'plain')} per request`,
-      `metrics+tracing+decision log: ${d('telemetry-on', 'telemetry-off')} per request (on − off)`,
-      `cache hit / miss, JSON:   CPU per request ${ratio('cache-hit', 'cache-miss')}×, time to answer p50 ${timeRatio('cache-hit', 'cache-miss')}× (target: well under 0.1×)`,
-      `cache hit / miss, stream: CPU per request ${ratio('cache-hit-stream', 'cache-miss-stream')}×, time to answer p50 ${timeRatio('cache-hit-stream', 'cache-miss-stream')}× (target: well under 0.1×)`,
-      `floor (authenticated GET /v1/models): ${(cpu('floor') * 1000).toFixed(0)} µs CPU per request = ${ratio('floor', 'cache-miss')}× of a JSON miss, the least any answer from this HTTP stack can cost`,
+      ...comparisons.filter(([names]) => names.every((n) => n in result)).map(([, line]) => line()),
       '',
       ...all.map((c) => `  ${c.name}: ${c.what}`),
     );
@@ -296,8 +337,26 @@ export async function runFeatureOverheadBench(options: {
 }
 
 if (isMainModule(import.meta.url)) {
-  const quick = process.argv.includes('--quick');
-  await runFeatureOverheadBench(
-    quick ? { rounds: 1, measureMs: 1500, warmMs: 800 } : { rounds: 3, measureMs: 3000, warmMs: 1500 },
-  );
+  const args = process.argv.slice(2);
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  if (args.includes('--help')) {
+    process.stdout.write(
+      `npm run bench:features -- [--quick] [--rounds N] [--only ${configs('', '')
+        .map((c) => c.name)
+        .join(',')}]\n`,
+    );
+  } else {
+    const quick = args.includes('--quick');
+    const rounds = Number(value('--rounds') ?? (quick ? 1 : 3));
+    if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number ≥ 1');
+    await runFeatureOverheadBench({
+      rounds,
+      measureMs: quick ? 1500 : 3000,
+      warmMs: quick ? 800 : 1500,
+      only: value('--only')?.split(','),
+    });
+  }
 }

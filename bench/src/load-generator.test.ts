@@ -14,11 +14,14 @@ import {
 
 /** A clock that jumps from timer to timer once every pending promise has settled. */
 class VirtualClock implements LoadClock {
+  /** Added to every sleep: a generator that wakes up late. */
+  private readonly oversleepMs: number;
   private t = 0;
   private timers: { at: number; resolve: () => void }[] = [];
 
-  /** Added to every sleep: a generator that wakes up late. */
-  constructor(private readonly oversleepMs = 0) {}
+  constructor(oversleepMs = 0) {
+    this.oversleepMs = oversleepMs;
+  }
 
   now(): number {
     return this.t;

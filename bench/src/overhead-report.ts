@@ -37,6 +37,8 @@ export interface CellFigures {
 
 /** Merges the rounds of one target in one scenario. */
 export class CellAccumulator {
+  private readonly hasGateway: boolean;
+  private readonly ticksPerSecond: number;
   private readonly latency = new LatencyHistogram();
   private readonly ttft = new LatencyHistogram();
   private readonly sendLag = new LatencyHistogram();
@@ -52,10 +54,10 @@ export class CellAccumulator {
   /** Running VmHWM of the gateway, in MB. */
   peakRssMb: number | undefined;
 
-  constructor(
-    private readonly hasGateway: boolean,
-    private readonly ticksPerSecond: number,
-  ) {}
+  constructor(hasGateway: boolean, ticksPerSecond: number) {
+    this.hasGateway = hasGateway;
+    this.ticksPerSecond = ticksPerSecond;
+  }
 
   /** Adds one round. */
   add(result: LoadResult): void {

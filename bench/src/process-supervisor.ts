@@ -76,6 +76,9 @@ export interface StartOptions {
 
 /** Starts, tracks and stops the bench's child processes. */
 export class ProcessSupervisor {
+  private readonly logDir: string;
+  private readonly cwd: string;
+  private readonly usePinning: boolean;
   private readonly processes: SupervisedProcess[] = [];
 
   /**
@@ -83,11 +86,11 @@ export class ProcessSupervisor {
    * @param cwd working directory of every process (the repository root).
    * @param usePinning whether `core` options are applied (`taskset` present, two cores).
    */
-  constructor(
-    private readonly logDir: string,
-    private readonly cwd: string,
-    private readonly usePinning: boolean,
-  ) {}
+  constructor(logDir: string, cwd: string, usePinning: boolean) {
+    this.logDir = logDir;
+    this.cwd = cwd;
+    this.usePinning = usePinning;
+  }
 
   /** Starts `command args` as `name`. */
   start(name: string, command: string, args: string[], options: StartOptions = {}): SupervisedProcess {

@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// The switchyard CLI. Runs the TypeScript sources directly through tsx, so a fresh `npm ci` is all
-// it needs.
-import { register } from 'tsx/esm/api';
+// The switchyard CLI. It runs the TypeScript sources directly, so a fresh `npm ci` is all it needs:
+// Node 22.18 and later strip the types themselves (the sources use erasable syntax only, which
+// `erasableSyntaxOnly` in tsconfig.json keeps true); older Node 22 releases go through tsx.
 
 // node:sqlite (the embedded store) is stable enough for us but still flagged experimental in
-// Node 22; its one-line warning on every start only confuses users.
+// Node 22, as type stripping is in some releases; their one-line warnings on every start only
+// confuse users.
 const emitWarning = process.emitWarning;
 process.emitWarning = (warning, ...rest) => {
   const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
-  if (type === 'ExperimentalWarning' && String(warning).includes('SQLite')) return;
+  if (type === 'ExperimentalWarning' && /SQLite|Type Stripping/i.test(String(warning))) return;
   return emitWarning.call(process, warning, ...rest);
 };
 
-register();
+if (!process.features.typescript) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

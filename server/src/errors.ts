@@ -161,20 +161,32 @@ export type HttpErrorCode = keyof typeof httpErrorCatalog;
 
 /** An error answered to the client in OpenAI's shape (or Anthropic's on `/v1/messages`). */
 export class HttpError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string;
+  /** The request field at fault, dotted (`messages.0.role`), or null. */
+  readonly param: string | null;
+  /** Sent as `Retry-After` (rounded up to seconds) with 429 and 503. */
+  readonly retryAfterMs?: number;
+  /** Extra response headers (the `x-ratelimit-*` of a 429). */
+  readonly headers?: Readonly<Record<string, string>>;
   override name = 'HttpError';
   constructor(
     message: string,
-    readonly status: number,
-    readonly type: string,
-    readonly code: string,
-    /** The request field at fault, dotted (`messages.0.role`), or null. */
-    readonly param: string | null = null,
-    /** Sent as `Retry-After` (rounded up to seconds) with 429 and 503. */
-    readonly retryAfterMs?: number,
-    /** Extra response headers (the `x-ratelimit-*` of a 429). */
-    readonly headers?: Readonly<Record<string, string>>,
+    status: number,
+    type: string,
+    code: string,
+    param: string | null = null,
+    retryAfterMs?: number,
+    headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
+    this.status = status;
+    this.type = type;
+    this.code = code;
+    this.param = param;
+    this.retryAfterMs = retryAfterMs;
+    this.headers = headers;
   }
 }
 

@@ -62,13 +62,13 @@ export function conversationText(request: ChatRequest): string | undefined {
  * is also an exact hit. Failures reject; `GatewayCache` turns them into misses.
  */
 export class SemanticCache {
+  private readonly index: SemanticIndex;
+  private readonly responses: ResponseCache;
   readonly #maxTextChars: number;
 
-  constructor(
-    private readonly index: SemanticIndex,
-    private readonly responses: ResponseCache,
-    options: SemanticCacheOptions = {},
-  ) {
+  constructor(index: SemanticIndex, responses: ResponseCache, options: SemanticCacheOptions = {}) {
+    this.index = index;
+    this.responses = responses;
     this.#maxTextChars = options.maxTextChars ?? 16_000;
   }
 

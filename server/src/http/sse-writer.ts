@@ -15,15 +15,17 @@ export const sseHeaders: Readonly<Record<string, string>> = {
  * Every write respects backpressure.
  */
 export class SseWriter {
+  private readonly res: ServerResponse;
+  private readonly headers: () => Readonly<Record<string, string>>;
   #heartbeat: NodeJS.Timeout | undefined;
   #ended = false;
   /** Frames kept back by `holdUntilEnd`, written with the end of the stream. */
   #held: string[] | undefined;
 
-  constructor(
-    private readonly res: ServerResponse,
-    private readonly headers: () => Readonly<Record<string, string>>,
-  ) {}
+  constructor(res: ServerResponse, headers: () => Readonly<Record<string, string>>) {
+    this.res = res;
+    this.headers = headers;
+  }
 
   /** Whether the status line and headers have gone out (an HTTP error status is no longer possible). */
   get isCommitted(): boolean {

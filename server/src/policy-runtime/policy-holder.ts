@@ -72,6 +72,9 @@ interface Generation {
  * request on an older policy has finished.
  */
 export class PolicyHolder {
+  /** The policy folder (or single file). */
+  readonly source: string;
+  private readonly options: PolicyHolderOptions;
   #current: Generation | undefined;
   readonly #adapters = new Map<string, SharedAdapter>();
   #reloading: Promise<ReloadResult> = Promise.resolve({ ok: false, errors: [], warnings: [] });
@@ -80,11 +83,9 @@ export class PolicyHolder {
   readonly #env: Readonly<Record<string, string | undefined>>;
   #createAdapter: AdapterFactory | undefined;
 
-  constructor(
-    /** The policy folder (or single file). */
-    readonly source: string,
-    private readonly options: PolicyHolderOptions,
-  ) {
+  constructor(source: string, options: PolicyHolderOptions) {
+    this.source = source;
+    this.options = options;
     this.#env = options.env ?? process.env;
     this.#createAdapter = options.createAdapter;
   }

@@ -14,9 +14,11 @@ export interface VersionProvenance {
 
 /** A policy that cannot be published, with every error found. */
 export class PolicyNotPublishableError extends Error {
+  readonly errors: readonly Diagnostic[];
   override name = 'PolicyNotPublishableError';
-  constructor(readonly errors: readonly Diagnostic[]) {
+  constructor(errors: readonly Diagnostic[]) {
     super(`policy does not compile:\n${errors.map(formatDiagnostic).join('\n')}`);
+    this.errors = errors;
   }
 }
 

@@ -46,12 +46,13 @@ export interface UpstreamErrorDetail {
  * requested on streams, streams parsed as they arrive and never buffered.
  */
 export class OpenAiBaseAdapter implements ProviderAdapter {
+  protected readonly spec: ProviderSpec;
+  private readonly wire: OpenAiWireOptions;
   private readonly agent: Agent;
 
-  constructor(
-    protected readonly spec: ProviderSpec,
-    private readonly wire: OpenAiWireOptions,
-  ) {
+  constructor(spec: ProviderSpec, wire: OpenAiWireOptions) {
+    this.spec = spec;
+    this.wire = wire;
     this.agent = createUpstreamAgent({
       maxConnections: spec.maxConnections,
       ...(wire.connectTimeoutMs !== undefined ? { connectTimeoutMs: wire.connectTimeoutMs } : {}),
@@ -197,10 +198,13 @@ export class OpenAiBaseAdapter implements ProviderAdapter {
  * `body`; a stream that ends with neither `[DONE]` nor a finish reason throws kind `protocol`.
  */
 export class OpenAiChunkReader {
+  private readonly provider: string;
   /** The last usage an event carried (the `choices: []` chunk that `include_usage` adds). */
   usage: Usage | undefined;
 
-  constructor(private readonly provider: string) {}
+  constructor(provider: string) {
+    this.provider = provider;
+  }
 
   /** Yields chunks as events arrive. */
   async *read(events: AsyncIterable<SseEvent>): AsyncGenerator<ChatChunk> {

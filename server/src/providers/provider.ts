@@ -66,23 +66,37 @@ export type UpstreamFailureKind =
 
 /** An upstream failure, already mapped to the OpenAI error shape the client will see. */
 export class UpstreamError extends Error {
+  readonly kind: UpstreamFailureKind;
+  /** HTTP status to return to the client (400, 401, 403, 404, 429, 502, 503, 504…). */
+  readonly status: number;
+  /** OpenAI error `type`, e.g. `rate_limit_error`, `invalid_request_error`, `upstream_error`. */
+  readonly type: string;
+  /** OpenAI error `code`, e.g. `rate_limit_exceeded`, `upstream_overloaded`. */
+  readonly code: string;
+  /** Status the upstream itself returned, if any. */
+  readonly upstreamStatus?: number;
+  /** From the upstream's Retry-After (or equivalent), in milliseconds. */
+  readonly retryAfterMs?: number;
+  /** The request field the upstream blamed (OpenAI error `param`), for invalid requests. */
+  readonly param?: string;
   override name = 'UpstreamError';
   constructor(
     message: string,
-    readonly kind: UpstreamFailureKind,
-    /** HTTP status to return to the client (400, 401, 403, 404, 429, 502, 503, 504…). */
-    readonly status: number,
-    /** OpenAI error `type`, e.g. `rate_limit_error`, `invalid_request_error`, `upstream_error`. */
-    readonly type: string,
-    /** OpenAI error `code`, e.g. `rate_limit_exceeded`, `upstream_overloaded`. */
-    readonly code: string,
-    /** Status the upstream itself returned, if any. */
-    readonly upstreamStatus?: number,
-    /** From the upstream's Retry-After (or equivalent), in milliseconds. */
-    readonly retryAfterMs?: number,
-    /** The request field the upstream blamed (OpenAI error `param`), for invalid requests. */
-    readonly param?: string,
+    kind: UpstreamFailureKind,
+    status: number,
+    type: string,
+    code: string,
+    upstreamStatus?: number,
+    retryAfterMs?: number,
+    param?: string,
   ) {
     super(message);
+    this.kind = kind;
+    this.status = status;
+    this.type = type;
+    this.code = code;
+    this.upstreamStatus = upstreamStatus;
+    this.retryAfterMs = retryAfterMs;
+    this.param = param;
   }
 }

@@ -196,11 +196,13 @@ describe('settling reservations', () => {
 
 /** A ledger store whose writes wait for `open()`, or fail. */
 class ControlledLedger implements LedgerStore {
+  private readonly failing: boolean;
   rows: LedgerRow[] = [];
   attempts = 0;
   #gate: Promise<void>;
   open!: () => void;
-  constructor(private readonly failing: boolean) {
+  constructor(failing: boolean) {
+    this.failing = failing;
     this.#gate = new Promise((resolve) => {
       this.open = resolve;
     });

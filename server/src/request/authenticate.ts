@@ -40,6 +40,8 @@ interface CachedKey {
  * record keeps the key store off the hot path.
  */
 export class Authenticator {
+  private readonly store: KeyStore;
+  private readonly clock: Clock;
   readonly #cache = new Map<string, CachedKey>();
   readonly #hashById = new Map<string, string>();
   readonly #ttlMs: number;
@@ -47,11 +49,9 @@ export class Authenticator {
   readonly #touchIntervalMs: number;
   readonly #lastTouch = new Map<string, number>();
 
-  constructor(
-    private readonly store: KeyStore,
-    private readonly clock: Clock,
-    options: AuthenticatorOptions = {},
-  ) {
+  constructor(store: KeyStore, clock: Clock, options: AuthenticatorOptions = {}) {
+    this.store = store;
+    this.clock = clock;
     this.#ttlMs = options.cacheTtlMs ?? 5000;
     this.#maxKeys = options.maxCachedKeys ?? 10_000;
     this.#touchIntervalMs = options.touchIntervalMs ?? 60_000;

@@ -22,6 +22,7 @@ export interface BreakerMirrorOptions {
  * breaker store, so breakers opened by other replicas are seen within about a second.
  */
 export class BreakerMirror {
+  private readonly store: BreakerStore;
   readonly #states = new Map<string, Mirrored>();
   readonly #known = new Set<string>();
   readonly #refreshMs: number;
@@ -31,10 +32,8 @@ export class BreakerMirror {
   #snapshot: StateSnapshot = emptySnapshot;
   #snapshotValidUntilMs = Number.POSITIVE_INFINITY;
 
-  constructor(
-    private readonly store: BreakerStore,
-    options: BreakerMirrorOptions = {},
-  ) {
+  constructor(store: BreakerStore, options: BreakerMirrorOptions = {}) {
+    this.store = store;
     this.#refreshMs = options.refreshMs ?? 1000;
     this.#onRefreshError = options.onRefreshError;
   }

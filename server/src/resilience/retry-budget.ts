@@ -14,13 +14,15 @@ export interface RetryBudgetOptions {
  * Counted in one-second slots over the window; time comes from the caller.
  */
 export class RetryBudget {
+  private readonly options: RetryBudgetOptions;
   private readonly slots = new Map<
     string,
     { start: number; requests: Int32Array; retries: Int32Array; head: number }
   >();
   private readonly windowSlots: number;
 
-  constructor(private readonly options: RetryBudgetOptions) {
+  constructor(options: RetryBudgetOptions) {
+    this.options = options;
     this.windowSlots = Math.max(1, Math.round((options.windowMs ?? 10_000) / 1000));
   }
 

@@ -172,11 +172,15 @@ function errorText(err: unknown): string {
  * protecting upstreams with what this replica sees, and never turns a store outage into refusals.
  */
 class FailoverBreakerStore implements BreakerStore {
-  constructor(
-    private readonly shared: BreakerStore,
-    private readonly local: BreakerStore,
-    private readonly onFailOpen: () => void,
-  ) {}
+  private readonly shared: BreakerStore;
+  private readonly local: BreakerStore;
+  private readonly onFailOpen: () => void;
+
+  constructor(shared: BreakerStore, local: BreakerStore, onFailOpen: () => void) {
+    this.shared = shared;
+    this.local = local;
+    this.onFailOpen = onFailOpen;
+  }
 
   async record(
     depId: string,

@@ -17,12 +17,13 @@ export interface UsageQueryText {
 
 /** A usage query that cannot be answered; `param` names the field at fault. */
 export class UsageQueryError extends Error {
+  readonly param: string;
+  readonly detail: string;
   override name = 'UsageQueryError';
-  constructor(
-    readonly param: string,
-    readonly detail: string,
-  ) {
+  constructor(param: string, detail: string) {
     super(`invalid \`${param}\`: ${detail}`);
+    this.param = param;
+    this.detail = detail;
   }
 }
 

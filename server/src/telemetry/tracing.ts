@@ -83,6 +83,7 @@ function randomHexId(bytes: number): string {
  * span is handed to the exporter (when sampled) and further changes are ignored.
  */
 export class Span {
+  private readonly tracer: Tracer;
   readonly context: SpanContext;
   readonly parentSpanId: string | undefined;
   readonly kind: SpanKind;
@@ -94,13 +95,14 @@ export class Span {
   #status: SpanStatus = { code: 'unset' };
 
   constructor(
-    private readonly tracer: Tracer,
+    tracer: Tracer,
     name: string,
     context: SpanContext,
     parentSpanId: string | undefined,
     kind: SpanKind,
     startTimeMs: number,
   ) {
+    this.tracer = tracer;
     this.#name = name;
     this.context = context;
     this.parentSpanId = parentSpanId;

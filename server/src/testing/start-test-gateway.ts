@@ -76,8 +76,11 @@ export interface TestGatewayOptions {
 
 /** Keeps every row it appends (for assertions), then hands them to the real store. */
 class RecordingLedgerStore implements LedgerStore {
+  private readonly inner: LedgerStore;
   readonly rows: LedgerRow[] = [];
-  constructor(private readonly inner: LedgerStore) {}
+  constructor(inner: LedgerStore) {
+    this.inner = inner;
+  }
   async append(rows: readonly LedgerRow[]): Promise<void> {
     await this.inner.append(rows);
     this.rows.push(...rows);

@@ -29,12 +29,11 @@ export interface AnthropicAdapterOptions {
  * shape. One keep-alive connection pool per adapter; aborting a call's signal closes its socket.
  */
 export class AnthropicAdapter implements ProviderAdapter {
+  private readonly spec: ProviderSpec;
   private readonly agent: Agent;
 
-  constructor(
-    private readonly spec: ProviderSpec,
-    options: AnthropicAdapterOptions = {},
-  ) {
+  constructor(spec: ProviderSpec, options: AnthropicAdapterOptions = {}) {
+    this.spec = spec;
     this.agent = createUpstreamAgent({
       maxConnections: spec.maxConnections,
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),

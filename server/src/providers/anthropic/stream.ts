@@ -39,6 +39,7 @@ export function anthropicStreamError(detail: AnthropicErrorDetail): UpstreamErro
  * arguments); `message_delta` → the finish chunk; `message_stop` → a usage chunk with no choices.
  */
 export class AnthropicStreamTranslator {
+  private readonly createdSeconds: number;
   /** Usage, set when the stream ended with `message_stop`. */
   usage: Usage | undefined;
   private id = '';
@@ -49,7 +50,9 @@ export class AnthropicStreamTranslator {
   /** Tool blocks that have sent no argument text yet (they still need `{}`). */
   private readonly toolsWithoutArguments = new Set<number>();
 
-  constructor(private readonly createdSeconds: number) {}
+  constructor(createdSeconds: number) {
+    this.createdSeconds = createdSeconds;
+  }
 
   /** Yields chunks for `events`; throws `UpstreamError` on an `error` event or a truncated stream. */
   async *translate(events: AsyncIterable<SseEvent>): AsyncGenerator<ChatChunk> {

@@ -26,12 +26,11 @@ export interface GeminiAdapterOptions {
  * per adapter; aborting a call's signal closes its socket.
  */
 export class GeminiAdapter implements ProviderAdapter {
+  private readonly spec: ProviderSpec;
   private readonly agent: Agent;
 
-  constructor(
-    private readonly spec: ProviderSpec,
-    options: GeminiAdapterOptions = {},
-  ) {
+  constructor(spec: ProviderSpec, options: GeminiAdapterOptions = {}) {
+    this.spec = spec;
     this.agent = createUpstreamAgent({
       maxConnections: spec.maxConnections,
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),

@@ -32,6 +32,7 @@ export function openGeminiChatStream(
  * chunk on `finishReason`, and after the last event one usage chunk with no choices.
  */
 export class GeminiStreamTranslator {
+  private readonly identity: GeminiStreamIdentity;
   /** Usage, set when the stream ended. */
   usage: Usage | undefined;
   private readonly ids = new ToolCallIds();
@@ -41,7 +42,8 @@ export class GeminiStreamTranslator {
   private id: string;
   private model: string;
 
-  constructor(private readonly identity: GeminiStreamIdentity) {
+  constructor(identity: GeminiStreamIdentity) {
+    this.identity = identity;
     this.id = identity.id;
     this.model = identity.model;
   }

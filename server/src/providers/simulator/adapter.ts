@@ -52,11 +52,14 @@ interface SimulatedCall {
  * adapter instance, or on demand with `#sim:` markers. See `README.md` for the markers and tier rules.
  */
 export class SimulatorAdapter implements ProviderAdapter {
+  private readonly spec: ProviderSpec;
   private readonly errorDraws = new Map<number, SeededRandom>();
   private readonly latencyDraws = new Map<number, SeededRandom>();
   private calls = 0;
 
-  constructor(private readonly spec: ProviderSpec = { type: 'simulator', maxConnections: 1 }) {}
+  constructor(spec: ProviderSpec = { type: 'simulator', maxConnections: 1 }) {
+    this.spec = spec;
+  }
 
   /** A non-streamed completion, returned after the time the whole answer would take to generate. */
   async chat(request: ChatRequest, call: ProviderCall): Promise<ChatCompletion> {
