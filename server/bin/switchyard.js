@@ -13,7 +13,8 @@ process.emitWarning = (warning, ...rest) => {
   return emitWarning.call(process, warning, ...rest);
 };
 
-if (!process.features.typescript) {
+// Node does not strip types under node_modules (Switchyard installed as a dependency): tsx does.
+if (!process.features.typescript || import.meta.url.includes('/node_modules/')) {
   const { register } = await import('tsx/esm/api');
   register();
 }
