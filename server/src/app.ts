@@ -25,7 +25,7 @@ import { loadTokenCounter } from './request/count-tokens.ts';
 import { finishRequest } from './request/finish-request.ts';
 import { IdempotencyKeys } from './request/idempotency-keys.ts';
 import { type RequestTrail, startTrail, trailHeaders } from './request/request-trail.ts';
-import { requestIdFrom } from './request/trace-context.ts';
+import { newRequestId, requestIdFrom } from './request/trace-context.ts';
 import { BreakerMirror } from './resilience/breaker-mirror.ts';
 import { DeploymentLimiter } from './resilience/deployment-limiter.ts';
 import { assembleGatewayState, type GatewayState } from './state/open-gateway-state.ts';
@@ -220,6 +220,8 @@ export async function buildApp(deps: GatewayDeps): Promise<GatewayApp> {
 
   app.addHook('onRequest', async (request, reply) => {
     const trail = startTrail(request.id, clock.now());
+    // A client's own x-request-id may repeat: its ledger row needs a key of its own.
+    if (request.id === request.headers['x-request-id']) trail.rowId = newRequestId(trail.startedAtMs);
     request.trail = trail;
     reply.raw.once('close', () => {
       const endedAtMs = clock.now();

@@ -51,6 +51,28 @@ describe('POST /v1/chat/completions through the OpenAI SDK', () => {
     expect(replaced.response.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{24}$/);
   });
 
+  it('keeps a ledger row for every request, also when a client reuses its x-request-id', async () => {
+    const requestId = `client-retry-${Date.now()}`;
+    for (const content of ['first try', 'second try']) {
+      const { response } = await client.chat.completions
+        .create({ model: 'fast', messages: ask(content) }, { headers: { 'x-request-id': requestId } })
+        .withResponse();
+      expect(response.headers.get('x-request-id')).toBe(requestId);
+    }
+    await gw.state.ledgerWriter.flush();
+    const stored = await gw.state.ledger.query({
+      groupBy: ['key'],
+      fromMs: Date.now() - 60_000,
+      toMs: Date.now() + 1,
+    });
+    const written = (await gw.ledgerRows()).filter((r) => r.requestId === requestId);
+    expect(written).toHaveLength(2);
+    expect(new Set(written.map((r) => r.rowId)).size).toBe(2);
+    // The store (SQLite) counts both: none was dropped as a duplicate.
+    const all = (await gw.ledgerRows()).length;
+    expect(stored.reduce((n, g) => n + g.requests, 0)).toBe(all);
+  });
+
   it('routes an alias through the policy (auto → fast)', async () => {
     const { response } = await client.chat.completions
       .create({ model: 'auto', messages: ask('Hello') })

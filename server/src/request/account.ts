@@ -99,6 +99,7 @@ export function ledgerRowOf(
   return {
     time: trail.startedAtMs,
     requestId: trail.requestId,
+    rowId: trail.rowId,
     tenant: trail.tenant,
     keyId: trail.keyId,
     routeId: trail.routeId,

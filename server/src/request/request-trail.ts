@@ -13,6 +13,11 @@ export type RequestOutcome = 'ok' | 'error' | 'cancelled';
 export interface RequestTrail {
   requestId: string;
   /**
+   * The ledger row's own key when `requestId` is the client's `x-request-id` (which may repeat);
+   * undefined when the gateway made the request id (unique already).
+   */
+  rowId?: string | undefined;
+  /**
    * W3C `traceparent` sent upstream (each attempt sends its own span's when traces are exported);
    * set once the request is known to be a proxied model call, empty before.
    */

@@ -104,6 +104,16 @@ export function runLedgerStoreContract(
       expect(total).toMatchObject({ requests: 2, inputTokens: 10 });
     });
 
+    it('keeps every request that reused a client’s request id, each under its own row key', async () => {
+      const first = row({ requestId: 'client-42', rowId: `req_${randomUUID()}`, inputTokens: 7 });
+      const second = row({ requestId: 'client-42', rowId: `req_${randomUUID()}`, inputTokens: 3 });
+      await store.append([first, second]);
+      // A retried batch still counts once: the row key decides, not the request id.
+      await store.append([first, { ...second, inputTokens: 1_000 }]);
+      const [total] = await store.query({ groupBy: [], fromMs: day, toMs: day + hour });
+      expect(total).toMatchObject({ requests: 2, inputTokens: 10 });
+    });
+
     it('accepts an empty batch', async () => {
       await store.append([]);
       expect(await store.query({ groupBy: [], fromMs: day, toMs: day + hour })).toEqual([]);

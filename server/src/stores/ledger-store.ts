@@ -8,8 +8,17 @@ export type LedgerCacheStatus = 'hit' | 'miss' | 'bypass';
 export interface LedgerRow {
   /** Epoch ms when the request arrived. */
   time: number;
-  /** Unique per request: appending the same id twice keeps the first row (retried batches are harmless). */
+  /**
+   * The request's id as its client saw it (`x-request-id`): the gateway's own, or the client's when
+   * it sent one, so two rows may share it (a client that reuses its ids).
+   */
   requestId: string;
+  /**
+   * The row's own key, made by the gateway and unique (default: `requestId`, for a gateway-made
+   * id): appending the same key twice keeps the first row, so a retried batch counts once, while
+   * requests that share a client's id are all kept.
+   */
+  rowId?: string | undefined;
   tenant: string;
   keyId: string;
   routeId?: string | undefined;
@@ -112,7 +121,7 @@ export interface LedgerAggregate {
  * `LedgerWriter`), aggregated for the studio, rollout analysis and billing exports.
  */
 export interface LedgerStore {
-  /** Inserts rows in one batch, all or none; rows whose `requestId` is already stored are skipped. */
+  /** Inserts rows in one batch, all or none; rows whose key (`rowId ?? requestId`) is already stored are skipped. */
   append(rows: readonly LedgerRow[]): Promise<void>;
   /** Aggregates, ordered by bucket, then by group values (nulls first). */
   query(query: LedgerQuery): Promise<LedgerAggregate[]>;

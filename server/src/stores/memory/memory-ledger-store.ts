@@ -35,9 +35,12 @@ export class MemoryLedgerStore implements LedgerStore {
     this.#maxRows = options.maxRows ?? 100_000;
   }
 
-  /** Appends rows, skipping request ids already stored. */
+  /** Appends rows, skipping row keys (`rowId ?? requestId`) already stored. */
   async append(rows: readonly LedgerRow[]): Promise<void> {
-    for (const row of rows) if (!this.#rows.has(row.requestId)) this.#rows.set(row.requestId, { ...row });
+    for (const row of rows) {
+      const key = row.rowId ?? row.requestId;
+      if (!this.#rows.has(key)) this.#rows.set(key, { ...row });
+    }
     for (const id of this.#rows.keys()) {
       if (this.#rows.size <= this.#maxRows) break;
       this.#rows.delete(id);

@@ -124,6 +124,20 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     name: 'usage ledger: cost saved by cache hits',
     sql: 'alter table usage_ledger add column saved_cost_usd double precision not null default 0',
   },
+  {
+    // Rows were keyed by request id, so a second request reusing a client's x-request-id was
+    // dropped as a duplicate: rows get their own key, and request ids may repeat.
+    version: 6,
+    name: 'usage ledger: rows keyed by their own id, request ids may repeat',
+    sql: `
+      alter table usage_ledger add column row_id text;
+      update usage_ledger set row_id = request_id;
+      alter table usage_ledger alter column row_id set not null;
+      alter table usage_ledger drop constraint usage_ledger_pkey;
+      alter table usage_ledger add primary key (row_id);
+      create index usage_ledger_by_request on usage_ledger (request_id);
+    `,
+  },
 ];
 
 /**

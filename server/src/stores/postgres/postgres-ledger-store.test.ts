@@ -1,7 +1,13 @@
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runLedgerStoreContract } from '../ledger-store.contract.ts';
+import type { LedgerRow } from '../ledger-store.ts';
+import { migratePostgres, postgresMigrations } from './migrations.ts';
 import { PostgresLedgerStore } from './postgres-ledger-store.ts';
-import { dropPostgresTestSchema, postgresTestSchema } from './postgres-test-schema.ts';
+import {
+  dropPostgresTestSchema,
+  openPostgresTestSchema,
+  postgresTestSchema,
+} from './postgres-test-schema.ts';
 
 afterAll(dropPostgresTestSchema);
 
@@ -10,3 +16,45 @@ runLedgerStoreContract('postgres', async () => {
   await db.pool.query('truncate usage_ledger');
   return new PostgresLedgerStore(db.pool);
 });
+
+describe('postgres ledger migrations', () => {
+  it('keys existing rows by their request id, then keeps requests that reuse it', async () => {
+    const db = await openPostgresTestSchema(postgresMigrations.filter((m) => m.version <= 5));
+    try {
+      await db.pool.query(
+        `insert into usage_ledger (request_id, time_ms, tenant, key_id, policy_version, input_tokens, output_tokens,
+           cached_tokens, cost_usd, estimated, latency_ms, status, outcome, retries, escalations, cache_status)
+         values ('client-42', 5, 't', 'k', 'p@1', 7, 1, 0, 0.5, false, 1, 200, 'ok', 0, 0, 'miss')`,
+      );
+      expect(await migratePostgres(db.pool)).toEqual([6]);
+      const store = new PostgresLedgerStore(db.pool);
+      await store.append([{ ...reusedIdRow, rowId: 'req_0000000000060123456789ab' }]);
+      const [total] = await store.query({ groupBy: [], fromMs: 0, toMs: 10 });
+      expect(total).toMatchObject({ requests: 2, inputTokens: 10, costUsd: 0.75 });
+      const { rows } = await db.pool.query('select row_id from usage_ledger order by row_id');
+      expect(rows.map((r) => r.row_id)).toEqual(['client-42', 'req_0000000000060123456789ab']);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
+/** A second request that reused the client's id `client-42`. */
+const reusedIdRow: LedgerRow = {
+  time: 6,
+  requestId: 'client-42',
+  tenant: 't',
+  keyId: 'k',
+  policyVersion: 'p@1',
+  inputTokens: 3,
+  outputTokens: 1,
+  cachedTokens: 0,
+  costUsd: 0.25,
+  estimated: false,
+  latencyMs: 1,
+  status: 200,
+  outcome: 'ok',
+  retries: 0,
+  escalations: 0,
+  cacheStatus: 'miss',
+};

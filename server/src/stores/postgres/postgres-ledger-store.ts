@@ -4,6 +4,7 @@ import type { LedgerAggregate, LedgerQuery, LedgerRow, LedgerStore } from '../le
 
 /** Each column with its array type for `unnest`, and how a row fills it. */
 const columns: readonly [string, string, (r: LedgerRow) => unknown][] = [
+  ['row_id', 'text', (r) => r.rowId ?? r.requestId],
   ['request_id', 'text', (r) => r.requestId],
   ['time_ms', 'bigint', (r) => r.time],
   ['tenant', 'text', (r) => r.tenant],
@@ -31,12 +32,12 @@ const columns: readonly [string, string, (r: LedgerRow) => unknown][] = [
 /** One statement for a batch of any size: a parameter per column, each an array (`unnest`). */
 const insertSql = `insert into usage_ledger (${columns.map(([name]) => name).join(', ')})
   select * from unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
-  on conflict (request_id) do nothing`;
+  on conflict (row_id) do nothing`;
 
 /**
  * The usage ledger in Postgres (table `usage_ledger`, see `migratePostgres`), for gateways that
  * scale out. A batch is one `insert … select from unnest(…)` statement, atomic and idempotent per
- * request id. The pool is owned by the caller: `close()` leaves it open.
+ * row key (`rowId ?? requestId`). The pool is owned by the caller: `close()` leaves it open.
  */
 export class PostgresLedgerStore implements LedgerStore {
   readonly #pool: Pool;

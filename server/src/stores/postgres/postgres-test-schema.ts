@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, type Pool } from 'pg';
-import { migratePostgres } from './migrations.ts';
+import { migratePostgres, type PostgresMigration } from './migrations.ts';
 import { createPostgresPool } from './postgres-pool.ts';
 
 /** The Postgres the tests use: `SWITCHYARD_TEST_POSTGRES_URL`, else the local default. */
@@ -17,10 +17,13 @@ export interface PostgresTestSchema {
 }
 
 /**
- * Creates a fresh schema on the test Postgres and migrates it. Rejects when Postgres is not
- * reachable, so the tests that need it fail instead of skipping.
+ * Creates a fresh schema on the test Postgres and migrates it (with every migration, or only
+ * `migrations` for a test of the ones after them). Rejects when Postgres is not reachable, so the
+ * tests that need it fail instead of skipping.
  */
-export async function openPostgresTestSchema(): Promise<PostgresTestSchema> {
+export async function openPostgresTestSchema(
+  migrations?: readonly PostgresMigration[],
+): Promise<PostgresTestSchema> {
   const schema = `sy_test_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: testPostgresUrl, connectionTimeoutMillis: 5_000 });
   await admin.connect();
@@ -30,7 +33,7 @@ export async function openPostgresTestSchema(): Promise<PostgresTestSchema> {
     await admin.end();
   }
   const pool = createPostgresPool(testPostgresUrl, { schema, max: 4 });
-  await migratePostgres(pool);
+  await migratePostgres(pool, migrations);
   return {
     schema,
     pool,

@@ -18,11 +18,11 @@ export class SqliteLedgerStore implements LedgerStore {
     this.#db = db;
     migrate(db, ledgerMigrations);
     this.#insert = db.prepare(
-      `insert into usage_ledger (request_id, time_ms, tenant, key_id, route_id, logical_model, deployment, policy_version,
+      `insert into usage_ledger (row_id, request_id, time_ms, tenant, key_id, route_id, logical_model, deployment, policy_version,
          experiment_arm, input_tokens, output_tokens, cached_tokens, cost_usd, estimated, latency_ms, ttft_ms, status,
          outcome, retries, escalations, cache_status, saved_cost_usd)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (request_id) do nothing`,
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (row_id) do nothing`,
     );
   }
 
@@ -33,6 +33,7 @@ export class SqliteLedgerStore implements LedgerStore {
     try {
       for (const r of rows) {
         this.#insert.run(
+          r.rowId ?? r.requestId,
           r.requestId,
           r.time,
           r.tenant,
