@@ -5,10 +5,10 @@ import { type LedgerRow, newRequestId, openStateDatabase, SqliteLedgerStore } fr
 import { isMainModule } from './is-main-module.ts';
 
 /**
- * What one usage-ledger row costs to write into the embedded SQLite store as the table grows, with
- * the gateway's time-ordered request ids (`newRequestId`) against fully random ones (what
- * `x-request-id` values from clients look like). The writer appends in batches of 500 off the
- * request path, but on the same event loop: a row's insert time is CPU every request pays.
+ * What one usage-ledger row costs to write into the embedded SQLite store as the table grows, keyed
+ * by the gateway's time-ordered ids (`newRequestId`, what every row key is) against fully random
+ * keys (UUID-like ids, as clients send in `x-request-id`). The writer appends in batches of 500 off
+ * the request path, but on the same event loop: a row's insert time is CPU every request pays.
  */
 
 /** The µs per row of each checkpoint, for one id scheme. */
