@@ -6,7 +6,8 @@ const hour = 3_600_000;
 /** A day far from the epoch, on the hour, so buckets are easy to read. */
 const day = Date.UTC(2025, 0, 15);
 
-function row(overrides: Partial<LedgerRow> = {}): LedgerRow {
+/** A complete ledger row with a fresh request id, for store tests; `overrides` replace fields. */
+export function sampleLedgerRow(overrides: Partial<LedgerRow> = {}): LedgerRow {
   return {
     time: day + 1_000,
     requestId: `req_${randomUUID()}`,
@@ -52,8 +53,8 @@ export function runLedgerStoreContract(
 
     it('totals appended rows over a time range', async () => {
       await store.append([
-        row({ inputTokens: 100, outputTokens: 20, cachedTokens: 40, costUsd: 0.25 }),
-        row({
+        sampleLedgerRow({ inputTokens: 100, outputTokens: 20, cachedTokens: 40, costUsd: 0.25 }),
+        sampleLedgerRow({
           inputTokens: 50,
           outputTokens: 5,
           cachedTokens: 0,
@@ -63,10 +64,10 @@ export function runLedgerStoreContract(
           escalations: 2,
           savedCostUsd: 0.5,
         }),
-        row({ outcome: 'error', status: 502, inputTokens: 10, outputTokens: 0, costUsd: 0 }),
-        row({ outcome: 'timeout', status: 504 }),
-        row({ outcome: 'cancelled', status: 499 }),
-        row({
+        sampleLedgerRow({ outcome: 'error', status: 502, inputTokens: 10, outputTokens: 0, costUsd: 0 }),
+        sampleLedgerRow({ outcome: 'timeout', status: 504 }),
+        sampleLedgerRow({ outcome: 'cancelled', status: 499 }),
+        sampleLedgerRow({
           outcome: 'denied',
           status: 429,
           deployment: undefined,
@@ -97,16 +98,20 @@ export function runLedgerStoreContract(
     });
 
     it('keeps the first row of a request id, so a retried batch counts once', async () => {
-      const r = row({ inputTokens: 7 });
+      const r = sampleLedgerRow({ inputTokens: 7 });
       await store.append([r]);
-      await store.append([r, { ...r, inputTokens: 1_000 }, row({ inputTokens: 3 })]);
+      await store.append([r, { ...r, inputTokens: 1_000 }, sampleLedgerRow({ inputTokens: 3 })]);
       const [total] = await store.query({ groupBy: [], fromMs: day, toMs: day + hour });
       expect(total).toMatchObject({ requests: 2, inputTokens: 10 });
     });
 
     it('keeps every request that reused a client’s request id, each under its own row key', async () => {
-      const first = row({ requestId: 'client-42', rowId: `req_${randomUUID()}`, inputTokens: 7 });
-      const second = row({ requestId: 'client-42', rowId: `req_${randomUUID()}`, inputTokens: 3 });
+      const first = sampleLedgerRow({ requestId: 'client-42', rowId: `req_${randomUUID()}`, inputTokens: 7 });
+      const second = sampleLedgerRow({
+        requestId: 'client-42',
+        rowId: `req_${randomUUID()}`,
+        inputTokens: 3,
+      });
       await store.append([first, second]);
       // A retried batch still counts once: the row key decides, not the request id.
       await store.append([first, { ...second, inputTokens: 1_000 }]);
@@ -121,10 +126,10 @@ export function runLedgerStoreContract(
 
     it('counts rows from fromMs inclusive to toMs exclusive', async () => {
       await store.append([
-        row({ time: day - 1 }),
-        row({ time: day }),
-        row({ time: day + hour - 1 }),
-        row({ time: day + hour }),
+        sampleLedgerRow({ time: day - 1 }),
+        sampleLedgerRow({ time: day }),
+        sampleLedgerRow({ time: day + hour - 1 }),
+        sampleLedgerRow({ time: day + hour }),
       ]);
       const [total] = await store.query({ groupBy: [], fromMs: day, toMs: day + hour });
       expect(total?.requests).toBe(2);
@@ -132,11 +137,11 @@ export function runLedgerStoreContract(
 
     it('groups by several dimensions, nulls first, then by value', async () => {
       await store.append([
-        row({ tenant: 'search', logicalModel: 'strong' }),
-        row({ tenant: 'search', logicalModel: 'fast' }),
-        row({ tenant: 'search', logicalModel: 'fast' }),
-        row({ tenant: 'ads', logicalModel: 'fast' }),
-        row({ tenant: 'ads', logicalModel: undefined, outcome: 'denied' }),
+        sampleLedgerRow({ tenant: 'search', logicalModel: 'strong' }),
+        sampleLedgerRow({ tenant: 'search', logicalModel: 'fast' }),
+        sampleLedgerRow({ tenant: 'search', logicalModel: 'fast' }),
+        sampleLedgerRow({ tenant: 'ads', logicalModel: 'fast' }),
+        sampleLedgerRow({ tenant: 'ads', logicalModel: undefined, outcome: 'denied' }),
       ]);
       const result = await store.query({ groupBy: ['tenant', 'model'], fromMs: day, toMs: day + hour });
       expect(result.map((a) => [a.group, a.requests])).toEqual([
@@ -148,7 +153,10 @@ export function runLedgerStoreContract(
     });
 
     it('groups by key, route, deployment, policy, arm, outcome and cache status', async () => {
-      await store.append([row(), row({ keyId: 'key_b', experimentArm: 'canary', cacheStatus: 'hit' })]);
+      await store.append([
+        sampleLedgerRow(),
+        sampleLedgerRow({ keyId: 'key_b', experimentArm: 'canary', cacheStatus: 'hit' }),
+      ]);
       const result = await store.query({
         groupBy: ['key', 'route', 'deployment', 'policy', 'arm', 'outcome', 'cache'],
         fromMs: day,
@@ -178,10 +186,10 @@ export function runLedgerStoreContract(
 
     it('buckets by time on multiples of the bucket width', async () => {
       await store.append([
-        row({ time: day + 10 }),
-        row({ time: day + hour - 1, tenant: 'ads' }),
-        row({ time: day + 2 * hour + 5 }),
-        row({ time: day + 2 * hour + 6 }),
+        sampleLedgerRow({ time: day + 10 }),
+        sampleLedgerRow({ time: day + hour - 1, tenant: 'ads' }),
+        sampleLedgerRow({ time: day + 2 * hour + 5 }),
+        sampleLedgerRow({ time: day + 2 * hour + 6 }),
       ]);
       const result = await store.query({
         groupBy: ['tenant'],
@@ -198,9 +206,9 @@ export function runLedgerStoreContract(
 
     it('filters by exact dimension values', async () => {
       await store.append([
-        row({ tenant: 'ads' }),
-        row({ tenant: 'search', keyId: 'key_x' }),
-        row({ tenant: 'search' }),
+        sampleLedgerRow({ tenant: 'ads' }),
+        sampleLedgerRow({ tenant: 'search', keyId: 'key_x' }),
+        sampleLedgerRow({ tenant: 'search' }),
       ]);
       const result = await store.query({
         groupBy: ['key'],
@@ -217,11 +225,11 @@ export function runLedgerStoreContract(
     it('reports nearest-rank latency percentiles over the requests that were not denied', async () => {
       const latencies = [...Array(20).keys()].map((i) => (i + 1) * 10).reverse();
       await store.append([
-        ...latencies.map((latencyMs) => row({ latencyMs })),
-        row({ latencyMs: 1, outcome: 'denied' }),
-        row({ latencyMs: 2, outcome: 'denied' }),
-        row({ latencyMs: 3, tenant: 'ads', outcome: 'denied' }),
-        row({ latencyMs: 7, tenant: 'solo' }),
+        ...latencies.map((latencyMs) => sampleLedgerRow({ latencyMs })),
+        sampleLedgerRow({ latencyMs: 1, outcome: 'denied' }),
+        sampleLedgerRow({ latencyMs: 2, outcome: 'denied' }),
+        sampleLedgerRow({ latencyMs: 3, tenant: 'ads', outcome: 'denied' }),
+        sampleLedgerRow({ latencyMs: 7, tenant: 'solo' }),
       ]);
       const result = await store.query({ groupBy: ['tenant'], fromMs: day, toMs: day + hour });
       expect(result.map((a) => [a.group.tenant, a.latencyP50Ms, a.latencyP95Ms])).toEqual([
@@ -245,7 +253,7 @@ export function runLedgerStoreContract(
 
     it('appends a large batch in one call', async () => {
       const rows = Array.from({ length: 3_000 }, (_, i) =>
-        row({ time: day + i, inputTokens: 1, costUsd: 0.5 }),
+        sampleLedgerRow({ time: day + i, inputTokens: 1, costUsd: 0.5 }),
       );
       await store.append(rows);
       const [total] = await store.query({ groupBy: [], fromMs: day, toMs: day + hour });

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { reusedIdRow } from '../ledger-migration.fixture.ts';
 import { runLedgerStoreContract } from '../ledger-store.contract.ts';
-import type { LedgerRow } from '../ledger-store.ts';
 import { migratePostgres, postgresMigrations } from './migrations.ts';
 import { PostgresLedgerStore } from './postgres-ledger-store.ts';
 import {
@@ -28,7 +28,7 @@ describe('postgres ledger migrations', () => {
       );
       expect(await migratePostgres(db.pool)).toEqual([6]);
       const store = new PostgresLedgerStore(db.pool);
-      await store.append([{ ...reusedIdRow, rowId: 'req_0000000000060123456789ab' }]);
+      await store.append([reusedIdRow]);
       const [total] = await store.query({ groupBy: [], fromMs: 0, toMs: 10 });
       expect(total).toMatchObject({ requests: 2, inputTokens: 10, costUsd: 0.75 });
       const { rows } = await db.pool.query('select row_id from usage_ledger order by row_id');
@@ -38,23 +38,3 @@ describe('postgres ledger migrations', () => {
     }
   });
 });
-
-/** A second request that reused the client's id `client-42`. */
-const reusedIdRow: LedgerRow = {
-  time: 6,
-  requestId: 'client-42',
-  tenant: 't',
-  keyId: 'k',
-  policyVersion: 'p@1',
-  inputTokens: 3,
-  outputTokens: 1,
-  cachedTokens: 0,
-  costUsd: 0.25,
-  estimated: false,
-  latencyMs: 1,
-  status: 200,
-  outcome: 'ok',
-  retries: 0,
-  escalations: 0,
-  cacheStatus: 'miss',
-};

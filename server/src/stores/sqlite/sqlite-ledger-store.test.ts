@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reusedIdRow } from '../ledger-migration.fixture.ts';
 import { runLedgerStoreContract } from '../ledger-store.contract.ts';
 import { ledgerMigrations } from './ledger-migrations.ts';
 import { migrate, migrations } from './migrations.ts';
@@ -68,27 +69,7 @@ describe('sqlite ledger store', () => {
        values ('client-42', 5, 't', 'k', 'p@1', 7, 1, 0, 0.5, 0, 1, 200, 'ok', 0, 0, 'miss')`,
     );
     const store = new SqliteLedgerStore(db);
-    await store.append([
-      {
-        time: 6,
-        requestId: 'client-42',
-        rowId: 'req_0000000000060123456789ab',
-        tenant: 't',
-        keyId: 'k',
-        policyVersion: 'p@1',
-        inputTokens: 3,
-        outputTokens: 1,
-        cachedTokens: 0,
-        costUsd: 0.25,
-        estimated: false,
-        latencyMs: 1,
-        status: 200,
-        outcome: 'ok',
-        retries: 0,
-        escalations: 0,
-        cacheStatus: 'miss',
-      },
-    ]);
+    await store.append([reusedIdRow]);
     const [total] = await store.query({ groupBy: [], fromMs: 0, toMs: 10 });
     expect(total).toMatchObject({ requests: 2, inputTokens: 10, costUsd: 0.75 });
     const ids = db
