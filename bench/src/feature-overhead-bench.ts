@@ -148,14 +148,19 @@ function sendFor(config: Config, pool: Pool, origin: string, key: string, next: 
   return () => httpSend(pool, { ...request, body: chatBody('unique', load.stream, next()) })();
 }
 
-interface Cell {
+/** One configuration measured in one round. */
+interface Round {
   rps: number;
   p50: number;
   p99: number;
   cpuMsPerRequest: number;
+  errors: number;
+}
+
+/** A configuration's medians over the rounds. */
+interface Cell extends Round {
   /** Largest minus smallest CPU per request over the rounds, as a share of the median. */
   cpuSpread: number;
-  errors: number;
 }
 
 /** Runs the bench and prints a table; returns the per-configuration medians. */
@@ -229,7 +234,7 @@ export async function runFeatureOverheadBench(options: {
       running.push({ config, origin, key, tree: findProcessTree(proc.pid) });
     }
     const ticks = clockTicksPerSecond();
-    const samples = new Map<string, Cell[]>();
+    const samples = new Map<string, Round[]>();
     let unique = 0;
     for (let round = 0; round < options.rounds; round++) {
       for (const r of round % 2 === 0 ? running : [...running].reverse()) {
@@ -240,12 +245,11 @@ export async function runFeatureOverheadBench(options: {
         const stats = await runClosedLoop({ concurrency, durationMs: options.measureMs, send });
         const cpuMs = ((readCpuTicks(r.tree) - before) / ticks) * 1000;
         await pool.close();
-        const cell: Cell = {
+        const cell: Round = {
           rps: stats.completed / (stats.elapsedMs / 1000),
           p50: stats.latency.percentile(50),
           p99: stats.latency.percentile(99),
           cpuMsPerRequest: cpuMs / Math.max(1, stats.completed),
-          cpuSpread: 0,
           errors: stats.errors,
         };
         samples.set(r.config.name, [...(samples.get(r.config.name) ?? []), cell]);

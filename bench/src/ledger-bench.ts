@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,10 +55,7 @@ export async function runLedgerSeries(
   const store = new SqliteLedgerStore(db);
   const batchRows = 500;
   let clock = Date.UTC(2026, 10, 27);
-  const nextId = () =>
-    ids === 'time-ordered'
-      ? newRequestId(clock)
-      : `req_${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}`;
+  const nextId = () => (ids === 'time-ordered' ? newRequestId(clock) : randomUUID());
   const series: LedgerBenchSeries = { ids, checkpoints: [] };
   try {
     for (let c = 0; c < options.checkpoints; c++) {

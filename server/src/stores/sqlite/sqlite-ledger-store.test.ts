@@ -1,21 +1,12 @@
-import type { DatabaseSync } from 'node:sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reusedIdRow } from '../ledger-migration.fixture.ts';
 import { runLedgerStoreContract } from '../ledger-store.contract.ts';
 import { ledgerMigrations } from './ledger-migrations.ts';
+import { memoryStateDatabases } from './memory-state-databases.fixture.ts';
 import { migrate, migrations } from './migrations.ts';
-import { openStateDatabase } from './open-state-database.ts';
 import { SqliteLedgerStore } from './sqlite-ledger-store.ts';
 
-const dbs: DatabaseSync[] = [];
-afterAll(() => {
-  for (const db of dbs) db.close();
-});
-function memoryDatabase(): DatabaseSync {
-  const db = openStateDatabase(':memory:');
-  dbs.push(db);
-  return db;
-}
+const memoryDatabase = memoryStateDatabases();
 
 runLedgerStoreContract('sqlite', () => new SqliteLedgerStore(memoryDatabase()));
 
@@ -58,7 +49,6 @@ describe('sqlite ledger store', () => {
 
   it('keys existing rows by their request id, then keeps requests that reuse it', async () => {
     const db = memoryDatabase();
-    migrate(db, migrations);
     migrate(
       db,
       ledgerMigrations.filter((m) => m.version <= 10_002),

@@ -1,18 +1,9 @@
-import type { DatabaseSync } from 'node:sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeVersion, runPolicyVersionStoreContract } from '../policy-version-store.contract.ts';
-import { openStateDatabase } from './open-state-database.ts';
+import { memoryStateDatabases } from './memory-state-databases.fixture.ts';
 import { SqlitePolicyVersionStore } from './sqlite-policy-version-store.ts';
 
-const dbs: DatabaseSync[] = [];
-afterAll(() => {
-  for (const db of dbs) db.close();
-});
-function memoryDatabase(): DatabaseSync {
-  const db = openStateDatabase(':memory:');
-  dbs.push(db);
-  return db;
-}
+const memoryDatabase = memoryStateDatabases();
 
 runPolicyVersionStoreContract('sqlite', () => new SqlitePolicyVersionStore(memoryDatabase()));
 
